@@ -1,0 +1,1 @@
+"""Docstore: an office's official documents, from registration to archive."""

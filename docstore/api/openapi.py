@@ -1,0 +1,443 @@
+"""The OpenAPI 3.1 description of the JSON API, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _page_of(name: str) -> dict:
+    return {
+        "type": "object",
+        "required": ["items", "page", "per_page", "total"],
+        "properties": {
+            "items": {"type": "array", "items": _ref(name)},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "total": {"type": "integer"},
+        },
+    }
+
+
+def _list_of(name: str) -> dict:
+    return {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": _ref(name)}}}
+
+
+ERRORS = {
+    "400": {"description": "Malformed request", **_json(_ref("Error"))},
+    "401": {"description": "Missing, unknown, expired or revoked token", **_json(_ref("Error"))},
+    "403": {"description": "The token's user lacks the role", **_json(_ref("Error"))},
+    "404": {"description": "No such object", **_json(_ref("Error"))},
+    "409": {"description": "Conflicts with the current state", **_json(_ref("Error"))},
+    "422": {"description": "Invalid fields (see error.fields)", **_json(_ref("Error"))},
+}
+
+PAGING = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+]
+
+
+def _query(name: str, schema: dict, description: str = "") -> dict:
+    return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
+def _path(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _op(
+    summary: str,
+    ok: dict,
+    *,
+    role: str = "",
+    params: list | None = None,
+    body: str | None = None,
+    status: str = "200",
+    tag: str = "",
+) -> dict:
+    operation = {
+        "summary": summary + (f" (role: {role})" if role else ""),
+        "tags": [tag] if tag else [],
+        "parameters": params or [],
+        "responses": {status: ok, **ERRORS},
+    }
+    if body:
+        operation["requestBody"] = {"required": True, **_json(_ref(body))}
+    return operation
+
+
+def _ok(schema_name: str | None = None, schema: dict | None = None, description: str = "OK") -> dict:
+    if schema_name is None and schema is None:
+        return {"description": description}
+    return {"description": description, **_json(schema or _ref(schema_name))}
+
+
+def build_spec(prefix: str) -> dict:
+    """Return the OpenAPI document of the API mounted at `prefix`."""
+    nullable_str = {"type": ["string", "null"]}
+    nullable_int = {"type": ["integer", "null"]}
+    schemas = {
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {
+                        "code": {"type": "string", "description": "Stable machine-readable code"},
+                        "message": {"type": "string", "description": "Message in the server's language"},
+                        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                    },
+                }
+            },
+        },
+        "User": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "username": {"type": "string"},
+                "full_name": {"type": "string"},
+                "email": nullable_str,
+                "department_id": nullable_int,
+                "roles": {"type": "array", "items": {"enum": ["admin", "clerk", "staff", "leader", "archivist"]}},
+                "clearance": {"type": "integer", "minimum": 0, "maximum": 3},
+                "locale": {"enum": ["en", "es", "zh_Hans", None]},
+                "active": {"type": "boolean"},
+            },
+        },
+        "NewUser": {
+            "type": "object",
+            "required": ["username", "full_name", "password"],
+            "properties": {
+                "username": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{1,63}$"},
+                "full_name": {"type": "string"},
+                "password": {"type": "string", "minLength": 10},
+                "email": nullable_str,
+                "department_id": nullable_int,
+                "roles": {"type": "array", "items": {"type": "string"}},
+                "clearance": {"type": "integer"},
+                "locale": nullable_str,
+            },
+        },
+        "UserChanges": {
+            "type": "object",
+            "properties": {
+                "full_name": {"type": "string"},
+                "email": nullable_str,
+                "department_id": nullable_int,
+                "roles": {"type": "array", "items": {"type": "string"}},
+                "clearance": {"type": "integer"},
+                "locale": nullable_str,
+                "active": {"type": "boolean", "description": "false deactivates and signs the user out"},
+            },
+        },
+        "Password": {"type": "object", "required": ["password"], "properties": {"password": {"type": "string"}}},
+        "Substitution": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "user_id": {"type": "integer"},
+                "substitute_id": {"type": "integer"},
+                "starts_on": {"type": "string", "format": "date"},
+                "ends_on": {"type": "string", "format": "date"},
+                "reason": {"type": "string"},
+                "cancelled": {"type": "boolean"},
+            },
+        },
+        "NewSubstitution": {
+            "type": "object",
+            "required": ["substitute_id", "starts_on", "ends_on"],
+            "properties": {
+                "substitute_id": {"type": "integer"},
+                "starts_on": {"type": "string", "format": "date"},
+                "ends_on": {"type": "string", "format": "date"},
+                "reason": {"type": "string"},
+            },
+        },
+        "Department": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "code": {"type": "string"},
+                "name": {"type": "string"},
+                "kind": {"enum": ["office", "department", "unit"]},
+                "parent_id": nullable_int,
+                "active": {"type": "boolean"},
+                "depth": {"type": "integer", "description": "Depth in the tree (lists only)"},
+            },
+        },
+        "DepartmentInput": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "name": {"type": "string"},
+                "kind": {"enum": ["office", "department", "unit"]},
+                "parent_id": nullable_int,
+                "active": {"type": "boolean", "description": "PATCH only"},
+            },
+        },
+        "Correspondent": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "name": {"type": "string"},
+                "kind": {"enum": ["organisation", "person"]},
+                "code": nullable_str,
+                "contact_person": {"type": "string"},
+                "email": {"type": "string"},
+                "phone": {"type": "string"},
+                "address": {"type": "string"},
+                "notes": {"type": "string"},
+                "active": {"type": "boolean"},
+            },
+        },
+        "Token": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "user_id": {"type": "integer"},
+                "name": {"type": "string"},
+                "prefix": {"type": "string"},
+                "created_at": {"type": "string", "format": "date-time"},
+                "expires_at": {"type": ["string", "null"], "format": "date-time"},
+                "revoked_at": {"type": ["string", "null"], "format": "date-time"},
+                "last_used_at": {"type": ["string", "null"], "format": "date-time"},
+                "token": {"type": "string", "description": "The secret; returned once, on creation"},
+            },
+        },
+        "NewToken": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {"name": {"type": "string"}, "days": {"type": "integer", "minimum": 0, "maximum": 3650}},
+        },
+        "AuditEvent": {
+            "type": "object",
+            "properties": {
+                "seq": {"type": "integer"},
+                "occurred_at": {"type": "string", "format": "date-time"},
+                "actor_id": nullable_int,
+                "acting_for_id": nullable_int,
+                "action": {"type": "string"},
+                "object_type": {"type": "string"},
+                "object_id": nullable_str,
+                "before": {},
+                "after": {},
+                "client_addr": nullable_str,
+                "hash": {"type": "string"},
+                "prev_hash": {"type": "string"},
+            },
+        },
+        "ChainReport": {
+            "type": "object",
+            "properties": {
+                "intact": {"type": "boolean"},
+                "checked": {"type": "integer"},
+                "problems": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"seq": {"type": "integer"}, "message": {"type": "string"}},
+                    },
+                },
+            },
+        },
+    }
+    paths = {
+        "/me": {"get": _op("The token's user", _ok("User"), tag="users")},
+        "/users": {
+            "get": _op(
+                "List users",
+                _ok(schema=_page_of("User")),
+                role="admin",
+                tag="users",
+                params=[
+                    _query("q", {"type": "string"}, "Text in the username or name"),
+                    _query("department_id", {"type": "integer"}),
+                    _query("role", {"type": "string"}),
+                    _query("active", {"type": "boolean"}),
+                    *PAGING,
+                ],
+            ),
+            "post": _op(
+                "Create a user",
+                _ok("User", description="Created"),
+                role="admin",
+                body="NewUser",
+                status="201",
+                tag="users",
+            ),
+        },
+        "/users/{user_id}": {
+            "get": _op("Get a user", _ok("User"), role="admin", params=[_path("user_id")], tag="users"),
+            "patch": _op(
+                "Change a user (deactivate with active=false)",
+                _ok("User"),
+                role="admin",
+                params=[_path("user_id")],
+                body="UserChanges",
+                tag="users",
+            ),
+        },
+        "/users/{user_id}/password": {
+            "post": _op(
+                "Reset a user's password",
+                _ok(description="Reset"),
+                role="admin",
+                params=[_path("user_id")],
+                body="Password",
+                status="204",
+                tag="users",
+            ),
+        },
+        "/users/{user_id}/substitutions": {
+            "get": _op(
+                "List a user's acting substitutes",
+                _ok(schema=_list_of("Substitution")),
+                role="admin",
+                params=[_path("user_id")],
+                tag="users",
+            ),
+            "post": _op(
+                "Name an acting substitute for a date range",
+                _ok("Substitution", description="Created"),
+                role="admin",
+                params=[_path("user_id")],
+                body="NewSubstitution",
+                status="201",
+                tag="users",
+            ),
+        },
+        "/substitutions/{substitution_id}/cancel": {
+            "post": _op(
+                "Cancel a substitution",
+                _ok("Substitution"),
+                role="admin",
+                params=[_path("substitution_id")],
+                tag="users",
+            ),
+        },
+        "/departments": {
+            "get": _op(
+                "List departments in tree order",
+                _ok(schema=_list_of("Department")),
+                tag="departments",
+                params=[_query("include_inactive", {"type": "boolean"})],
+            ),
+            "post": _op(
+                "Create a department",
+                _ok("Department", description="Created"),
+                role="admin",
+                body="DepartmentInput",
+                status="201",
+                tag="departments",
+            ),
+        },
+        "/departments/{department_id}": {
+            "get": _op("Get a department", _ok("Department"), params=[_path("department_id")], tag="departments"),
+            "patch": _op(
+                "Change or (de)activate a department",
+                _ok("Department"),
+                role="admin",
+                params=[_path("department_id")],
+                body="DepartmentInput",
+                tag="departments",
+            ),
+        },
+        "/correspondents": {
+            "get": _op(
+                "Search the address book",
+                _ok(schema=_page_of("Correspondent")),
+                tag="correspondents",
+                params=[
+                    _query("q", {"type": "string"}),
+                    _query("kind", {"enum": ["organisation", "person"]}),
+                    _query("active", {"type": "boolean"}),
+                    *PAGING,
+                ],
+            ),
+            "post": _op(
+                "Add a correspondent",
+                _ok("Correspondent", description="Created"),
+                role="admin or clerk",
+                body="Correspondent",
+                status="201",
+                tag="correspondents",
+            ),
+        },
+        "/correspondents/{correspondent_id}": {
+            "get": _op(
+                "Get a correspondent", _ok("Correspondent"), params=[_path("correspondent_id")], tag="correspondents"
+            ),
+            "patch": _op(
+                "Change a correspondent (retire with active=false)",
+                _ok("Correspondent"),
+                role="admin or clerk",
+                params=[_path("correspondent_id")],
+                body="Correspondent",
+                tag="correspondents",
+            ),
+        },
+        "/tokens": {
+            "get": _op("List the caller's API tokens", _ok(schema=_list_of("Token")), tag="tokens"),
+            "post": _op(
+                "Create an API token for the caller",
+                _ok("Token", description="Created; holds the secret"),
+                body="NewToken",
+                status="201",
+                tag="tokens",
+            ),
+        },
+        "/tokens/{token_id}": {
+            "delete": _op(
+                "Revoke a token (own, or anyone's for an admin)",
+                _ok(description="Revoked"),
+                params=[_path("token_id")],
+                status="204",
+                tag="tokens",
+            ),
+        },
+        "/audit-events": {
+            "get": _op(
+                "List audit events, newest first",
+                _ok(schema=_page_of("AuditEvent")),
+                role="admin",
+                tag="audit",
+                params=[
+                    _query("action", {"type": "string"}, "Prefix of the action, e.g. user."),
+                    _query("actor_id", {"type": "integer"}),
+                    _query("object_type", {"type": "string"}),
+                    _query("object_id", {"type": "string"}),
+                    _query("since", {"type": "string", "format": "date-time"}),
+                    _query("until", {"type": "string", "format": "date-time"}),
+                    *PAGING,
+                ],
+            ),
+        },
+        "/audit-events/verify": {
+            "get": _op("Verify the hash chain of the audit log", _ok("ChainReport"), role="admin", tag="audit"),
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Docstore API",
+            "version": "1",
+            "description": "Every capability of Docstore. Authenticate with 'Authorization: Bearer <token>'; "
+            "create tokens on the account page or with 'flask --app app create-token'. Errors are JSON: "
+            '{"error": {"code", "message", "fields"?}}.',
+        },
+        "servers": [{"url": prefix}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": schemas,
+        },
+        "paths": paths,
+    }

@@ -1,0 +1,159 @@
+"""The `flask --app app ...` commands: init, create-user, create-token, demo, audit verify, translations."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+
+import click
+from flask import Flask, current_app
+from flask_migrate import upgrade
+
+from docstore import accounts, audit, demo, i18n, organisation
+from docstore.errors import DocstoreError, ValidationFailed
+from docstore.models import ROLES
+
+
+def _fail(exc: DocstoreError) -> None:
+    if isinstance(exc, ValidationFailed):
+        for name, message in exc.errors.items():
+            click.echo(f"error: {name}: {message}", err=True)
+    else:
+        click.echo(f"error: {exc}", err=True)
+    sys.exit(1)
+
+
+def register(app: Flask) -> None:
+    """Add Docstore's commands to `app.cli`."""
+
+    @app.cli.command("init")
+    @click.option("--admin-username", default="admin", show_default=True, help="Username of the first administrator.")
+    @click.option(
+        "--admin-password",
+        envvar="DOCSTORE_ADMIN_PASSWORD",
+        help="Password of the first administrator (or DOCSTORE_ADMIN_PASSWORD). "
+        "Asked for when missing and a terminal is attached; otherwise generated and printed.",
+    )
+    @click.option(
+        "--admin-name", default="Administrator", show_default=True, help="Full name of the first administrator."
+    )
+    def init_command(admin_username: str, admin_password: str | None, admin_name: str) -> None:
+        """Create or upgrade the database, and create the first administrator if there is no user yet."""
+        upgrade(directory=current_app.extensions["migrate"].directory)
+        click.echo(f"database: {current_app.config['DATABASE_URL']} is up to date")
+        if accounts.list_users(accounts.UserFilter(), 1, 1).total:
+            click.echo("users exist already: no administrator created")
+            return
+        generated = False
+        if not admin_password:
+            if sys.stdin.isatty():
+                admin_password = click.prompt(
+                    "Password of the first administrator", hide_input=True, confirmation_prompt=True
+                )
+            else:
+                admin_password, generated = secrets.token_urlsafe(12), True
+        try:
+            accounts.create_user(
+                audit.SYSTEM,
+                username=admin_username,
+                full_name=admin_name,
+                password=admin_password,
+                password_min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+                roles=["admin"],
+                clearance=3,
+            )
+        except DocstoreError as exc:
+            _fail(exc)
+        click.echo(f"administrator created: {admin_username}" + (f" (password: {admin_password})" if generated else ""))
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--name", "full_name", required=True, help="Full name.")
+    @click.option("--role", "roles", multiple=True, type=click.Choice(sorted(ROLES)), help="A role (repeatable).")
+    @click.option("--department", help="Code of the user's department.")
+    @click.option("--clearance", type=click.IntRange(0, 3), default=0, show_default=True, help="Clearance level 0-3.")
+    @click.option("--email", help="E-mail address.")
+    @click.password_option(envvar="DOCSTORE_NEW_PASSWORD", help="Password (or DOCSTORE_NEW_PASSWORD).")
+    def create_user_command(username, full_name, roles, department, clearance, email, password) -> None:
+        """Create a user."""
+        department_id = None
+        if department:
+            found = organisation.find_department_by_code(department)
+            if found is None:
+                click.echo(f"error: no department with code {department}", err=True)
+                sys.exit(1)
+            department_id = found.id
+        try:
+            user = accounts.create_user(
+                audit.SYSTEM,
+                username=username,
+                full_name=full_name,
+                password=password,
+                password_min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+                email=email,
+                department_id=department_id,
+                roles=roles,
+                clearance=clearance,
+            )
+        except DocstoreError as exc:
+            _fail(exc)
+        click.echo(f"user created: {user.username} (id {user.id})")
+
+    @app.cli.command("create-token")
+    @click.argument("username")
+    @click.option("--name", default="command line", show_default=True, help="What the token is for.")
+    @click.option("--days", type=int, default=None, help="Lifetime in days (0: never expires; default TOKEN_DAYS).")
+    def create_token_command(username: str, name: str, days: int | None) -> None:
+        """Create an API token for a user and print its secret (shown only once)."""
+        user = accounts.find_user_by_username(username)
+        if user is None:
+            click.echo(f"error: no user {username}", err=True)
+            sys.exit(1)
+        try:
+            _token, secret = accounts.create_token(
+                audit.SYSTEM, user.id, name, current_app.config["TOKEN_DAYS"] if days is None else days
+            )
+        except DocstoreError as exc:
+            _fail(exc)
+        click.echo(secret)
+
+    @app.cli.command("demo")
+    @click.option(
+        "--password",
+        envvar="DOCSTORE_DEMO_PASSWORD",
+        default="docstore-demo",
+        show_default=True,
+        help="Password of every demo user (or DOCSTORE_DEMO_PASSWORD).",
+    )
+    def demo_command(password: str) -> None:
+        """Load a demo office (departments, a user for every role, correspondents) unless it is loaded."""
+        created = demo.load_demo(password, current_app.config["PASSWORD_MIN_LENGTH"])
+        if created:
+            names = ", ".join(username for username, *_ in demo.USERS)
+            click.echo(f"demo office loaded; users {names} sign in with password {password!r}")
+        else:
+            click.echo("demo office is already loaded")
+
+    audit_group = click.Group("audit", help="The audit log.")
+    app.cli.add_command(audit_group)
+
+    @audit_group.command("verify")
+    def verify_command() -> None:
+        """Check the hash chain of the audit log; exit 1 and name the events if it was tampered with."""
+        report = audit.verify_chain()
+        if report.intact:
+            click.echo(f"audit chain intact: {report.checked} events verified")
+            return
+        for _seq, text in report.problems:
+            click.echo(f"TAMPERED: {text}", err=True)
+        click.echo(f"audit chain BROKEN: {len(report.problems)} problem(s) in {report.checked} events", err=True)
+        sys.exit(1)
+
+    translations_group = click.Group("translations", help="Interface translations.")
+    app.cli.add_command(translations_group)
+
+    @translations_group.command("compile")
+    def compile_command() -> None:
+        """Compile the .po catalogues into the .mo files the app reads."""
+        for path in i18n.compile_catalogs():
+            click.echo(f"compiled {path}")

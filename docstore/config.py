@@ -1,0 +1,120 @@
+"""Every Docstore setting, once, with its default and what it is for.
+
+A setting is read, in order of precedence, from:
+
+1. the environment, as ``DOCSTORE_<NAME>`` (for example ``DOCSTORE_DATABASE_URL``);
+2. ``instance/config.py`` (plain ``NAME = value`` lines);
+3. the defaults below.
+
+Paths that are left empty are placed under the instance folder. The README lists these settings; keep the two
+in step (``tests/test_config.py`` checks it).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+#: name -> (default, description). The type of the default is the type the environment value is parsed into.
+SETTINGS: dict[str, tuple[Any, str]] = {
+    "SECRET_KEY": (
+        "",
+        "Key that signs sessions and CSRF tokens. Empty: one is generated once and kept in instance/secret_key.",
+    ),
+    "DATABASE_URL": (
+        "",
+        "SQLAlchemy URL of the database. Empty: SQLite file instance/docstore.sqlite3. "
+        "PostgreSQL: postgresql+psycopg://user@host/dbname.",
+    ),
+    "INDEX_DIR": ("", "Folder of the full-text index. Empty: instance/index."),
+    "FILES_DIR": ("", "Folder of stored document files. Empty: instance/files."),
+    "OFFICE_TIMEZONE": ("UTC", "IANA time zone of the office: dates are shown in it and yearly numbering follows it."),
+    "DEFAULT_LOCALE": ("en", "Language used when neither the user nor the browser chooses one (en, es or zh_Hans)."),
+    "CLEARANCE_NAMES": (
+        "",
+        "Names of the four clearance levels, lowest first, separated by '|'. "
+        "Empty: None | Confidential | Secret | Top secret, translated.",
+    ),
+    "SECURE_COOKIES": (
+        True,
+        "Send session and remember-me cookies over HTTPS only. Turn off only for plain-HTTP testing.",
+    ),
+    "SESSION_HOURS": (12, "How long a sign-in lasts without 'remember me', in hours."),
+    "REMEMBER_DAYS": (14, "How long 'remember me' keeps a user signed in, in days."),
+    "LOGIN_MAX_FAILURES": (5, "Failed sign-ins allowed per username within LOGIN_WINDOW_MINUTES before it is locked."),
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": (20, "Failed sign-ins allowed per client address within the window."),
+    "LOGIN_WINDOW_MINUTES": (15, "Length of the failed sign-in window and of the lock that follows, in minutes."),
+    "PASSWORD_MIN_LENGTH": (10, "Shortest password accepted."),
+    "PAGE_SIZE": (25, "Rows per page in lists and API responses (the API accepts per_page up to 200)."),
+    "TOKEN_DAYS": (90, "Default lifetime of a new API token, in days (0: no expiry)."),
+    "PROXY_HOPS": (0, "Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted."),
+    "SQLITE_BUSY_TIMEOUT_MS": (15000, "How long a SQLite writer waits for the lock before failing, in milliseconds."),
+    "LOG_LEVEL": ("INFO", "Logging level of the application log (DEBUG, INFO, WARNING, ERROR)."),
+}
+
+
+def _parse(raw: str, default: Any) -> Any:
+    """Return `raw` converted to the type of `default`."""
+    if isinstance(default, bool):
+        value = raw.strip().lower()
+        if value in {"1", "true", "yes", "on"}:
+            return True
+        if value in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError(f"expected a yes/no value, got {raw!r}")
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def read_settings(instance_path: str | os.PathLike, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Return the effective settings for an instance folder (defaults < instance/config.py < environment)."""
+    environ = os.environ if environ is None else environ
+    instance = Path(instance_path)
+    values = {name: default for name, (default, _) in SETTINGS.items()}
+    config_file = instance / "config.py"
+    if config_file.exists():
+        namespace: dict[str, Any] = {}
+        exec(compile(config_file.read_text(encoding="utf-8"), str(config_file), "exec"), namespace)
+        for name in SETTINGS:
+            if name in namespace:
+                values[name] = namespace[name]
+    for name, (default, _) in SETTINGS.items():
+        raw = environ.get(f"DOCSTORE_{name}")
+        if raw is not None:
+            try:
+                values[name] = _parse(raw, default)
+            except ValueError as exc:
+                raise ValueError(f"DOCSTORE_{name}: {exc}") from exc
+    if not values["DATABASE_URL"]:
+        values["DATABASE_URL"] = f"sqlite:///{instance / 'docstore.sqlite3'}"
+    for name, folder in (("INDEX_DIR", "index"), ("FILES_DIR", "files")):
+        if not values[name]:
+            values[name] = str(instance / folder)
+    if not values["SECRET_KEY"]:
+        values["SECRET_KEY"] = load_or_create_secret_key(instance)
+    return values
+
+
+def load_or_create_secret_key(instance: Path) -> str:
+    """Return the key kept in `instance`/secret_key, creating it once (safe when several workers start together)."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another worker may be writing it this very moment
+            key = path.read_text(encoding="ascii").strip()
+            if key:
+                return key
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} is empty: delete it or set DOCSTORE_SECRET_KEY") from None
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return key

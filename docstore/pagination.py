@@ -1,0 +1,43 @@
+"""Pages of results, shared by the web pages, the API and the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+
+from docstore.extensions import db
+
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of `items` out of `total`, numbered from 1."""
+
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def paginate(query: Select, page: int, per_page: int) -> Page:
+    """Run `query` (already ordered) for one page of ORM rows, with the total count."""
+    page = max(1, page)
+    per_page = max(1, per_page)
+    total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    items = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).scalars().all()
+    return Page(list(items), page, per_page, total)

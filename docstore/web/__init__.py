@@ -1,0 +1,141 @@
+"""The browser face of Docstore: blueprints, language, security headers and error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, g, render_template, request, session
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from docstore import accounts, database
+from docstore.api import API_PREFIX, json_error
+from docstore.errors import DocstoreError
+from docstore.extensions import db, login_manager
+from docstore.models import CORRESPONDENT_KINDS, DEPARTMENT_KINDS, ROLES
+from docstore.web import account, admin, assets, auth, correspondents, main
+from docstore.web.common import LANGUAGES, clearance_names, translate
+
+log = logging.getLogger(__name__)
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "object-src 'none'; frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+)
+
+
+def browser_locale() -> str | None:
+    """Return the first interface language the browser asks for, if any."""
+    for value, _quality in request.accept_languages:
+        tag = value.lower().replace("_", "-")
+        if tag.startswith("zh"):
+            return "zh_Hans"
+        if tag.startswith("es"):
+            return "es"
+        if tag.startswith("en"):
+            return "en"
+    return None
+
+
+def select_locale() -> str:
+    """Return the language of this request: the user's choice, then the session's, then the browser's."""
+    if current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
+    if session.get("locale") in LANGUAGES:
+        return session["locale"]
+    return browser_locale() or current_app.config["DEFAULT_LOCALE"]
+
+
+def register_web(app: Flask, babel: Babel) -> None:
+    """Attach the pages, the language selection, the headers and the error pages to `app`."""
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(accounts.load_session_user)
+    app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_HOURS"] * 3600
+    app.config["REMEMBER_COOKIE_DURATION"] = app.config["REMEMBER_DAYS"] * 86400
+
+    for module in (auth, main, account, admin, correspondents, assets):
+        app.register_blueprint(module.bp)
+
+    @app.before_request
+    def _declare_reads():
+        g.read_only_token = database.set_read_only(request.method in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def _forget_reads(_exc):
+        token = g.pop("read_only_token", None)
+        if token is not None:
+            database.reset_read_only(token)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config["SECURE_COOKIES"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if current_user.is_authenticated and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.context_processor
+    def _template_globals():
+        return {
+            "LANGUAGES": LANGUAGES,
+            "ROLES": ROLES,
+            "DEPARTMENT_KINDS": DEPARTMENT_KINDS,
+            "CORRESPONDENT_KINDS": CORRESPONDENT_KINDS,
+            "clearance_names": clearance_names(),
+            "current_locale": str(get_locale()),
+            "html_lang": str(get_locale()).replace("_", "-"),
+        }
+
+    app.jinja_env.filters["msg"] = translate
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["number"] = format_decimal
+
+    def error_page(status: int, title: str, message: str):
+        if request.path.startswith(API_PREFIX):
+            return json_error(status, None, message)
+        return render_template("errors/error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(DocstoreError)
+    def _domain_error(exc: DocstoreError):
+        return error_page(exc.status, _("This cannot be done"), translate(exc.msg))
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(_exc):
+        return error_page(400, _("The form expired"), _("Go back, reload the page and send the form again."))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        titles = {
+            403: (_("Not allowed"), _("You do not have permission to see this page.")),
+            404: (_("Page not found"), _("There is nothing at this address. Check it, or go back to the home page.")),
+            405: (_("Not allowed"), _("This address does not accept this kind of request.")),
+            413: (_("Too large"), _("What you sent is larger than the office accepts.")),
+        }
+        title, message = titles.get(exc.code, (_("Something went wrong"), _("The request could not be handled.")))
+        return error_page(exc.code or 500, title, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return _http_error(exc)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return error_page(
+            500,
+            _("Something went wrong"),
+            _("The error was recorded. Nothing you sent was half-saved: try again, or tell an administrator."),
+        )

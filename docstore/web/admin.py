@@ -1,0 +1,350 @@
+"""Administration: users, departments, substitutes and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_timezone
+from flask_babel import gettext as _
+
+from docstore import accounts, audit, organisation
+from docstore.errors import DocstoreError, ValidationFailed
+from docstore.models import DEPARTMENT_KINDS, ROLES
+from docstore.web.common import (
+    LANGUAGES,
+    audit_context,
+    clearance_names,
+    optional_int,
+    page_number,
+    page_size,
+    password_min_length,
+    roles_required,
+    show_errors,
+    translate,
+)
+from docstore.web.forms import ConfirmForm, DepartmentForm, PasswordResetForm, SubstitutionForm, UserForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@roles_required("admin")
+def _admins_only():
+    return None
+
+
+def _department_choices(blank: str, exclude: int | None = None) -> list[tuple]:
+    rows = organisation.department_tree(include_inactive=False)
+    return [(None, blank)] + [
+        (row.department.id, "\u2003" * row.depth + f"{row.department.name} ({row.department.code})")
+        for row in rows
+        if row.department.id != exclude
+    ]
+
+
+def _user_form(**kwargs) -> UserForm:
+    form = UserForm(**kwargs)
+    form.department_id.choices = _department_choices(_("— none —"))
+    form.roles.choices = [(key, translate(label)) for key, label in ROLES.items()]
+    form.clearance.choices = list(enumerate(clearance_names()))
+    form.locale.choices = [("", _("As the browser asks")), *LANGUAGES.items()]
+    return form
+
+
+# --- users -----------------------------------------------------------------------------------------------------
+
+
+@bp.route("/users")
+def users():
+    show = request.args.get("show", "active")
+    role = request.args.get("role", "")
+    criteria = accounts.UserFilter(
+        text=request.args.get("q", ""),
+        department_id=optional_int(request.args.get("department")),
+        role=role if role in ROLES else "",
+        active={"active": True, "inactive": False}.get(show),
+    )
+    page = accounts.list_users(criteria, page_number(), page_size())
+    return render_template(
+        "admin/users.html",
+        page=page,
+        criteria=criteria,
+        show=show,
+        departments=organisation.department_tree(),
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def create_user():
+    form = _user_form()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                audit_context(),
+                username=form.username.data,
+                full_name=form.full_name.data,
+                password=form.password.data or "",
+                password_min_length=password_min_length(),
+                email=form.email.data,
+                department_id=form.department_id.data,
+                roles=form.roles.data or [],
+                clearance=form.clearance.data,
+                locale=form.locale.data or None,
+            )
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("User %(name)s is created and can sign in now.", name=user.username), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/user_form.html", form=form, user=None, min_length=password_min_length()), status
+
+
+def _render_user(user, form=None, reset_form=None, substitution_form=None, status=200):
+    if form is None:
+        form = _user_form(obj=user, data={"roles": sorted(user.roles), "locale": user.locale or ""})
+    if substitution_form is None:
+        substitution_form = SubstitutionForm()
+    substitution_form.substitute_id.choices = [(None, _("— choose —"))] + [
+        (other.id, f"{other.full_name} ({other.username})") for other in accounts.active_users() if other.id != user.id
+    ]
+    history = audit.list_events(audit.EventFilter(object_type="user", object_id=str(user.id)), 1, 20)
+    return render_template(
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        reset_form=reset_form or PasswordResetForm(),
+        substitution_form=substitution_form,
+        substitutions=accounts.substitutions_of(user.id),
+        confirm_form=ConfirmForm(),
+        history=history,
+        min_length=password_min_length(),
+    ), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id: int):
+    user = accounts.get_user(user_id)
+    if request.method == "GET":
+        return _render_user(user)
+    form = _user_form()
+    if form.validate_on_submit():
+        values = {
+            "full_name": form.full_name.data,
+            "email": form.email.data,
+            "department_id": form.department_id.data,
+            "roles": form.roles.data or [],
+            "clearance": form.clearance.data,
+            "locale": form.locale.data or None,
+        }
+        try:
+            accounts.update_user(audit_context(), user.id, values)
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Changes to %(name)s are saved.", name=user.username), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    form.username.data = user.username
+    return _render_user(user, form=form, status=422)
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+def set_user_active(user_id: int):
+    if ConfirmForm().validate_on_submit():
+        active = request.form.get("active") == "1"
+        try:
+            user = accounts.update_user(audit_context(), user_id, {"active": active})
+        except ValidationFailed as exc:
+            flash(" ".join(translate(message) for message in exc.errors.values()), "error")
+        else:
+            flash(
+                _("%(name)s can sign in again.", name=user.username)
+                if active
+                else _("%(name)s is deactivated and signed out everywhere.", name=user.username),
+                "success",
+            )
+    return redirect(url_for("admin.edit_user", user_id=user_id))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+def reset_password(user_id: int):
+    user = accounts.get_user(user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_password(audit_context(), user.id, form.new_password.data, password_min_length())
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("The password of %(name)s is reset. Give it to them in person.", name=user.username), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    return _render_user(user, reset_form=form, status=422)
+
+
+@bp.route("/users/<int:user_id>/substitutions", methods=["POST"])
+def add_substitution(user_id: int):
+    user = accounts.get_user(user_id)
+    form = SubstitutionForm()
+    if form.validate_on_submit():
+        try:
+            accounts.add_substitution(
+                audit_context(),
+                user.id,
+                form.substitute_id.data,
+                form.starts_on.data,
+                form.ends_on.data,
+                form.reason.data,
+            )
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("The substitute is named."), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id) + "#substitutes")
+    return _render_user(user, substitution_form=form, status=422)
+
+
+@bp.route("/substitutions/<int:substitution_id>/cancel", methods=["POST"])
+def cancel_substitution(substitution_id: int):
+    user_id = optional_int(request.form.get("user_id"))
+    if ConfirmForm().validate_on_submit():
+        try:
+            substitution = accounts.cancel_substitution(audit_context(), substitution_id)
+            user_id = substitution.user_id
+        except DocstoreError as exc:
+            flash(translate(exc.msg), "error")
+        else:
+            flash(_("The substitution is cancelled."), "success")
+    return redirect(url_for("admin.edit_user", user_id=user_id) + "#substitutes" if user_id else url_for("admin.users"))
+
+
+# --- departments -----------------------------------------------------------------------------------------------
+
+
+def _department_form(exclude: int | None = None, **kwargs) -> DepartmentForm:
+    form = DepartmentForm(**kwargs)
+    form.kind.choices = [(key, translate(label)) for key, label in DEPARTMENT_KINDS.items()]
+    form.parent_id.choices = _department_choices(_("— top level —"), exclude=exclude)
+    return form
+
+
+@bp.route("/departments")
+def departments():
+    return render_template("admin/departments.html", rows=organisation.department_tree(), confirm_form=ConfirmForm())
+
+
+@bp.route("/departments/new", methods=["GET", "POST"])
+def create_department():
+    form = _department_form(parent_id=optional_int(request.args.get("parent")))
+    if form.validate_on_submit():
+        try:
+            department = organisation.create_department(
+                audit_context(),
+                code=form.code.data,
+                name=form.name.data,
+                kind=form.kind.data,
+                parent_id=form.parent_id.data,
+            )
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Department %(name)s is created.", name=department.name), "success")
+            return redirect(url_for("admin.departments"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/department_form.html", form=form, department=None), status
+
+
+@bp.route("/departments/<int:department_id>", methods=["GET", "POST"])
+def edit_department(department_id: int):
+    department = organisation.get_department(department_id)
+    form = _department_form(exclude=department.id, obj=department)
+    if form.validate_on_submit():
+        values = {
+            "code": form.code.data,
+            "name": form.name.data,
+            "kind": form.kind.data,
+            "parent_id": form.parent_id.data,
+        }
+        try:
+            organisation.update_department(audit_context(), department.id, values)
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Changes to %(name)s are saved.", name=department.name), "success")
+            return redirect(url_for("admin.departments"))
+    status = 422 if form.is_submitted() else 200
+    history = audit.list_events(audit.EventFilter(object_type="department", object_id=str(department.id)), 1, 20)
+    return render_template(
+        "admin/department_form.html",
+        form=form,
+        department=department,
+        confirm_form=ConfirmForm(),
+        history=history,
+    ), status
+
+
+@bp.route("/departments/<int:department_id>/active", methods=["POST"])
+def set_department_active(department_id: int):
+    if ConfirmForm().validate_on_submit():
+        active = request.form.get("active") == "1"
+        try:
+            department = organisation.set_department_active(audit_context(), department_id, active)
+        except DocstoreError as exc:
+            flash(translate(exc.msg), "error")
+        else:
+            flash(
+                _("%(name)s is active again.", name=department.name)
+                if active
+                else _("%(name)s is deactivated.", name=department.name),
+                "success",
+            )
+    return redirect(url_for("admin.departments"))
+
+
+# --- audit log -------------------------------------------------------------------------------------------------
+
+
+def _parse_day(value: str | None) -> datetime | None:
+    """Return the start of the office-time day `value` (YYYY-MM-DD) as an aware datetime, or None."""
+    try:
+        day = datetime.strptime((value or "").strip(), "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return datetime.combine(day, time.min, tzinfo=get_timezone())
+
+
+@bp.route("/audit")
+def audit_log():
+    since = _parse_day(request.args.get("since"))
+    until = _parse_day(request.args.get("until"))
+    criteria = audit.EventFilter(
+        action=request.args.get("action", "").strip(),
+        actor_id=optional_int(request.args.get("actor")),
+        object_type=request.args.get("object_type", "").strip(),
+        object_id=request.args.get("object_id", "").strip(),
+        since=since,
+        until=until + timedelta(days=1) if until else None,
+    )
+    page = audit.list_events(criteria, page_number(), page_size())
+    return render_template(
+        "admin/audit.html",
+        page=page,
+        args=request.args,
+        users=accounts.active_users(),
+        confirm_form=ConfirmForm(),
+        report=None,
+    )
+
+
+@bp.route("/audit/verify", methods=["POST"])
+def verify_audit():
+    report = audit.verify_chain() if ConfirmForm().validate_on_submit() else None
+    page = audit.list_events(audit.EventFilter(), 1, page_size())
+    return render_template(
+        "admin/audit.html",
+        page=page,
+        args={},
+        users=accounts.active_users(),
+        confirm_form=ConfirmForm(),
+        report=report,
+    )

@@ -1,0 +1,95 @@
+"""Helpers shared by the blueprints: who is acting, permissions, translation of domain messages, paging."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, current_app, request
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from wtforms import Form
+
+from docstore import accounts, audit
+from docstore.errors import Msg, ValidationFailed
+from docstore.models import CLEARANCE_LEVELS
+
+#: The interface languages, each with its name in itself (never translated).
+LANGUAGES = {"en": "English", "es": "Español", "zh_Hans": "简体中文"}
+
+
+def translate(message: Msg | str) -> str:
+    """Return a domain message in the user's language."""
+    if isinstance(message, Msg):
+        return gettext(message.text, **message.params) if message.params else gettext(message.text)
+    return gettext(message)
+
+
+def clearance_names() -> list[str]:
+    """Return the four clearance level names in the user's language (or as configured)."""
+    configured = current_app.config.get("CLEARANCE_NAMES") or ""
+    names = [name.strip() for name in configured.split("|") if name.strip()]
+    if len(names) == len(CLEARANCE_LEVELS):
+        return names
+    return [gettext(name) for name in CLEARANCE_LEVELS]
+
+
+def audit_context() -> audit.Context:
+    """Return the audit context of the current request."""
+    actor = current_user.id if current_user.is_authenticated else None
+    return audit.Context(actor_id=actor, client_addr=request.remote_addr)
+
+
+def password_min_length() -> int:
+    return current_app.config["PASSWORD_MIN_LENGTH"]
+
+
+def sign_in_policy() -> accounts.SignInPolicy:
+    config = current_app.config
+    return accounts.SignInPolicy(
+        max_failures=config["LOGIN_MAX_FAILURES"],
+        max_failures_per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+        window_minutes=config["LOGIN_WINDOW_MINUTES"],
+    )
+
+
+def roles_required(*roles: str):
+    """Let only signed-in users holding one of `roles` reach the view; others get 403."""
+
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def page_number() -> int:
+    """Return the ?page= of the request (1 when missing or invalid)."""
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+def page_size() -> int:
+    return current_app.config["PAGE_SIZE"]
+
+
+def show_errors(form: Form, failure: ValidationFailed) -> None:
+    """Attach the domain's field errors to the form's fields (others go to the form itself)."""
+    for name, message in failure.errors.items():
+        field = getattr(form, name, None)
+        text = translate(message)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*(field.errors or []), text]
+        else:
+            form.form_errors.append(text)
+
+
+def optional_int(value: str | None) -> int | None:
+    """Return `value` as an int, or None when it is empty or not a number."""
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else None

@@ -1,0 +1,17 @@
+"""The home page: what each role has to do today."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from docstore import accounts, clock
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@login_required
+def home():
+    represented = accounts.represented_by(current_user.id, clock.now().date())
+    return render_template("main/home.html", represented=represented)
