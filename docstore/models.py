@@ -58,7 +58,7 @@ class Department(db.Model):
     kind: Mapped[str] = mapped_column(String(20), default="department")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: clock.now())
 
     parent: Mapped[Department | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Department]] = relationship(back_populates="parent")
@@ -100,7 +100,7 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     #: Part of the session and remember-me identity: changing it signs the user out everywhere.
     session_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: clock.now())
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     department: Mapped[Department | None] = relationship()
@@ -160,7 +160,7 @@ class Substitution(db.Model):
     ends_on: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(300), default="")
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: clock.now())
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     substitute: Mapped[User] = relationship(foreign_keys=[substitute_id])
@@ -195,7 +195,7 @@ class Correspondent(db.Model):
     address: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: clock.now())
 
     #: Fields a clerk fills in; the API and the audit log show them too.
     FIELDS = ("name", "kind", "code", "contact_person", "email", "phone", "address", "notes", "active")
@@ -215,7 +215,7 @@ class ApiToken(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: clock.now())
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -100,6 +100,7 @@ def register_web(app: Flask, babel: Babel) -> None:
         }
 
     app.jinja_env.filters["msg"] = translate
+    app.jinja_env.filters["role_names"] = lambda roles: ", ".join(translate(ROLES[role]) for role in sorted(roles))
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["number"] = format_decimal

@@ -1,0 +1,200 @@
+"""Fixtures: a real database (a SQLite file, or PostgreSQL when DOCSTORE_TEST_POSTGRES_URL is set), a real app.
+
+SQLite: the schema is built once per session by the real migrations into a template file, and every test gets
+its own copy. PostgreSQL: a fresh database is created for the session, migrated once, emptied before each test
+and dropped at the end. With DOCSTORE_TEST_POSTGRES_URL set, an unreachable server fails the run: nothing is
+skipped for a missing dependency.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from docstore import accounts, audit, clock, i18n
+from docstore.extensions import db
+
+POSTGRES_URL = os.environ.get("DOCSTORE_TEST_POSTGRES_URL", "")
+PASSWORD = "correct-horse-battery"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def pytest_report_header(config):
+    return f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite'}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """Compile the catalogues, as `make setup` does, so that translated pages are tested for real."""
+    i18n.compile_catalogs()
+
+
+def _settings(database_url: str) -> dict:
+    return {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "SECURE_COOKIES": False,
+        "WTF_CSRF_ENABLED": False,
+        "TESTING": True,
+        "PASSWORD_MIN_LENGTH": 10,
+    }
+
+
+def _migrate(database_url: str, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(_settings(database_url), instance_path=str(instance))
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """Return how to give each test an empty, migrated database: a URL factory and a cleaner."""
+    base = tmp_path_factory.mktemp("db")
+    if POSTGRES_URL:
+        server = make_url(POSTGRES_URL)
+        name = f"docstore_test_{secrets.token_hex(4)}"
+        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        except sa.exc.OperationalError as exc:
+            pytest.exit(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}", returncode=3)
+        url = server.set(database=name).render_as_string(hide_password=False)
+        _migrate(url, base / "instance")
+        yield ("postgresql", url)
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+    else:
+        template = base / "template.sqlite3"
+        _migrate(f"sqlite:///{template}", base / "instance")
+        yield ("sqlite", template)
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path):
+    """Return the URL of an empty, migrated database for this test."""
+    kind, source = database_template
+    if kind == "sqlite":
+        target = tmp_path / "docstore.sqlite3"
+        shutil.copyfile(source, target)
+        return f"sqlite:///{target}"
+    engine = sa.create_engine(source)
+    with engine.begin() as connection:
+        tables = [
+            row[0]
+            for row in connection.exec_driver_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        ]
+        connection.exec_driver_sql(
+            "TRUNCATE " + ", ".join(f'"{table}"' for table in tables) + " RESTART IDENTITY CASCADE"
+        )
+        connection.exec_driver_sql(
+            f"INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, '{audit.GENESIS_HASH}')"
+        )
+    engine.dispose()
+    return source
+
+
+@pytest.fixture
+def settings(database_url):
+    """The settings of the test app; a test may change them before asking for `app`."""
+    return _settings(database_url)
+
+
+@pytest.fixture
+def app(settings, tmp_path):
+    application = create_app(settings, instance_path=str(tmp_path / "instance"))
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user (password `PASSWORD`) through the real service and return it."""
+
+    def make(username: str, *roles: str, **fields):
+        fields.setdefault("full_name", username.title())
+        user = accounts.create_user(
+            audit.SYSTEM,
+            username=username,
+            password=fields.pop("password", PASSWORD),
+            password_min_length=10,
+            roles=roles,
+            **fields,
+        )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def sign_in(client):
+    """Sign `client` in as `username`; return the response."""
+
+    def do(username: str, password: str = PASSWORD, **extra):
+        return client.post("/sign-in", data={"username": username, "password": password, **extra})
+
+    return do
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user("admin", "admin", full_name="Ada Admin")
+
+
+@pytest.fixture
+def token_for(app):
+    """Return an 'Authorization' header for a new API token of `user`."""
+
+    def make(user, days: int = 30) -> dict:
+        _token, secret = accounts.create_token(audit.SYSTEM, user.id, "tests", days)
+        return {"Authorization": f"Bearer {secret}"}
+
+    return make
+
+
+class FakeClock:
+    """A clock that stands still until moved."""
+
+    def __init__(self, start: datetime):
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta) -> None:
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def fake_clock(monkeypatch):
+    """Replace the application clock; the test moves it with `fake_clock.advance(minutes=...)`."""
+    fake = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    monkeypatch.setattr(clock, "now", fake)
+    return fake
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
