@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from docstore.errors import (
 )
 from docstore.extensions import db
 from docstore.models import ROLES, ApiToken, Department, LoginAttempt, Substitution, User, UserRole
-from docstore.pagination import Page, paginate
+from docstore.pagination import Page, contains_pattern, paginate
 
 log = logging.getLogger(__name__)
 
@@ -261,8 +262,13 @@ def list_users(criteria: UserFilter, page: int, per_page: int) -> Page[User]:
     """Return one page of users matching `criteria`, by name."""
     query = select(User)
     if criteria.text:
-        pattern = f"%{criteria.text.strip().lower()}%"
-        query = query.where(or_(func.lower(User.username).like(pattern), func.lower(User.full_name).like(pattern)))
+        pattern = contains_pattern(criteria.text.strip().lower())
+        query = query.where(
+            or_(
+                func.lower(User.username).like(pattern, escape="\\"),
+                func.lower(User.full_name).like(pattern, escape="\\"),
+            )
+        )
     if criteria.department_id is not None:
         query = query.where(User.department_id == criteria.department_id)
     if criteria.role:
@@ -326,7 +332,7 @@ def sign_in(username: str, password: str, client_addr: str, policy: SignInPolicy
     ctx = audit.Context(actor_id=None, client_addr=client_addr)
     if by_name >= policy.max_failures or by_addr >= policy.max_failures_per_address:
         latest = max(t for t in (latest_by_name, latest_by_addr) if t is not None)
-        minutes = max(1, int(((latest + window) - now).total_seconds() // 60) + 1)
+        minutes = max(1, math.ceil(((latest + window) - now).total_seconds() / 60))
         log.warning("sign-in locked for %r from %s (%d/%d failures)", username, client_addr, by_name, by_addr)
         raise SignInLocked(Msg(N_("Too many failed sign-ins. Try again in %(minutes)s minutes."), minutes=minutes))
     user = find_user_by_username(username) if username else None

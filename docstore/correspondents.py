@@ -11,7 +11,7 @@ from docstore import audit
 from docstore.errors import N_, Msg, NotFound, ValidationFailed
 from docstore.extensions import db
 from docstore.models import CORRESPONDENT_KINDS, Correspondent
-from docstore.pagination import Page, paginate
+from docstore.pagination import Page, contains_pattern, paginate
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LIMITS = {"name": 300, "code": 32, "contact_person": 200, "email": 254, "phone": 50, "address": 2000, "notes": 4000}
@@ -95,15 +95,9 @@ def search_correspondents(criteria: CorrespondentFilter, page: int, per_page: in
     query = select(Correspondent)
     text = criteria.text.strip().lower()
     if text:
-        pattern = f"%{text}%"
-        query = query.where(
-            or_(
-                func.lower(Correspondent.name).like(pattern),
-                func.lower(Correspondent.code).like(pattern),
-                func.lower(Correspondent.contact_person).like(pattern),
-                func.lower(Correspondent.email).like(pattern),
-            )
-        )
+        pattern = contains_pattern(text)
+        columns = (Correspondent.name, Correspondent.code, Correspondent.contact_person, Correspondent.email)
+        query = query.where(or_(*(func.lower(column).like(pattern, escape="\\") for column in columns)))
     if criteria.kind:
         query = query.where(Correspondent.kind == criteria.kind)
     if criteria.active is not None:

@@ -34,6 +34,12 @@ class Page(Generic[T]):
         return self.page < self.pages
 
 
+def contains_pattern(text: str) -> str:
+    """Return a LIKE pattern matching values that contain `text` literally (its % and _ are escaped with \\)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def paginate(query: Select, page: int, per_page: int) -> Page:
     """Run `query` (already ordered) for one page of ORM rows, with the total count."""
     page = max(1, page)

@@ -1,4 +1,8 @@
-"""The forms of the pages. They parse and render; the rules live in the services, which report per field."""
+"""The forms of the pages. They parse and render; the rules live in the services, which report per field.
+
+Fields carry `required` for the browser only: the services check every rule, so that all the errors of a form
+are shown together, and the API gets the same checks.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -30,19 +34,19 @@ def _coerce_optional_int(value):
 
 
 class SignInForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[InputRequired()], render_kw={"autocomplete": "username"})
+    username = StringField(_l("Username"), render_kw={"required": True, "autocomplete": "username"})
     password = PasswordField(
-        _l("Password"), validators=[InputRequired()], render_kw={"autocomplete": "current-password"}
+        _l("Password"), render_kw={"required": True, "autocomplete": "current-password"}
     )
     remember = BooleanField(_l("Keep me signed in on this computer"))
 
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
-        _l("Current password"), validators=[InputRequired()], render_kw={"autocomplete": "current-password"}
+        _l("Current password"), render_kw={"required": True, "autocomplete": "current-password"}
     )
     new_password = PasswordField(
-        _l("New password"), validators=[InputRequired()], render_kw={"autocomplete": "new-password"}
+        _l("New password"), render_kw={"required": True, "autocomplete": "new-password"}
     )
 
 
@@ -51,15 +55,15 @@ class LanguageForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[InputRequired()], description=_l("The program that will use it."))
+    name = StringField(_l("Name"), render_kw={"required": True}, description=_l("The program that will use it."))
     days = IntegerField(
         _l("Valid for (days)"), default=90, validators=[Optional()], description=_l("0 means it never expires.")
     )
 
 
 class UserForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[InputRequired()], render_kw={"autocomplete": "off"})
-    full_name = StringField(_l("Full name"), validators=[InputRequired()])
+    username = StringField(_l("Username"), render_kw={"required": True, "autocomplete": "off"})
+    full_name = StringField(_l("Full name"), render_kw={"required": True})
     email = StringField(_l("E-mail"), render_kw={"type": "email"})
     department_id = SelectField(_l("Department"), coerce=_coerce_optional_int, validate_choice=False)
     roles = MultiCheckboxField(_l("Roles"), validate_choice=False)
@@ -74,7 +78,7 @@ class UserForm(FlaskForm):
 
 class PasswordResetForm(FlaskForm):
     new_password = PasswordField(
-        _l("New password"), validators=[InputRequired()], render_kw={"autocomplete": "new-password"}
+        _l("New password"), render_kw={"required": True, "autocomplete": "new-password"}
     )
 
 
@@ -87,15 +91,15 @@ class SubstitutionForm(FlaskForm):
 
 class DepartmentForm(FlaskForm):
     code = StringField(
-        _l("Code"), validators=[InputRequired()], description=_l("Short code used in numbers, e.g. BGS.")
+        _l("Code"), render_kw={"required": True}, description=_l("Short code used in numbers, e.g. BGS.")
     )
-    name = StringField(_l("Name"), validators=[InputRequired()])
+    name = StringField(_l("Name"), render_kw={"required": True})
     kind = SelectField(_l("Kind"), validate_choice=False)
     parent_id = SelectField(_l("Belongs to"), coerce=_coerce_optional_int, validate_choice=False)
 
 
 class CorrespondentForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[InputRequired()])
+    name = StringField(_l("Name"), render_kw={"required": True})
     kind = SelectField(_l("Kind"), validate_choice=False)
     code = StringField(_l("Code"), description=_l("Optional short code, unique in the address book."))
     contact_person = StringField(_l("Contact person"))
