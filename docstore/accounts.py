@@ -16,9 +16,9 @@ from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
-from docstore import audit, clock
+from docstore import audit, clock, database
 from docstore.errors import (
     N_,
     Conflict,
@@ -519,10 +519,15 @@ def authenticate_token(secret: str) -> User:
 
 def touch_token(secret: str, every: timedelta = timedelta(minutes=5)) -> None:
     """Record that a token was used, at most once per `every` (so that reads rarely write)."""
-    token = db.session.execute(select(ApiToken).where(ApiToken.token_hash == _digest(secret))).scalar_one_or_none()
     now = clock.now()
-    if token is not None and (token.last_used_at is None or now - clock.as_utc(token.last_used_at) >= every):
-        token.last_used_at = now
+    last_used = db.session.execute(
+        select(ApiToken.last_used_at).where(ApiToken.token_hash == _digest(secret))
+    ).scalar_one_or_none()
+    if last_used is not None and now - clock.as_utc(last_used) < every:
+        return
+    db.session.commit()  # end the reading transaction: the write below takes the lock from its start
+    with database.writing():
+        db.session.execute(update(ApiToken).where(ApiToken.token_hash == _digest(secret)).values(last_used_at=now))
         db.session.commit()
 
 

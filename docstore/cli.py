@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import sys
+import threading
 
 import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
 
-from docstore import accounts, audit, demo, i18n, organisation
+from docstore import accounts, attachments, audit, database, demo, extraction, i18n, organisation
 from docstore.errors import DocstoreError, ValidationFailed
 from docstore.models import ROLES
 
@@ -21,6 +23,17 @@ def _fail(exc: DocstoreError) -> None:
     else:
         click.echo(f"error: {exc}", err=True)
     sys.exit(1)
+
+
+def writes(command):
+    """Run `command` with transactions that take the SQLite write lock from their start (see docstore.database)."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        with database.writing():
+            return command(*args, **kwargs)
+
+    return wrapper
 
 
 def register(app: Flask) -> None:
@@ -37,6 +50,7 @@ def register(app: Flask) -> None:
     @click.option(
         "--admin-name", default="Administrator", show_default=True, help="Full name of the first administrator."
     )
+    @writes
     def init_command(admin_username: str, admin_password: str | None, admin_name: str) -> None:
         """Create or upgrade the database, and create the first administrator if there is no user yet."""
         upgrade(directory=current_app.extensions["migrate"].directory)
@@ -74,6 +88,7 @@ def register(app: Flask) -> None:
     @click.option("--clearance", type=click.IntRange(0, 3), default=0, show_default=True, help="Clearance level 0-3.")
     @click.option("--email", help="E-mail address.")
     @click.password_option(envvar="DOCSTORE_NEW_PASSWORD", help="Password (or DOCSTORE_NEW_PASSWORD).")
+    @writes
     def create_user_command(username, full_name, roles, department, clearance, email, password) -> None:
         """Create a user."""
         department_id = None
@@ -103,6 +118,7 @@ def register(app: Flask) -> None:
     @click.argument("username")
     @click.option("--name", default="command line", show_default=True, help="What the token is for.")
     @click.option("--days", type=int, default=None, help="Lifetime in days (0: never expires; default TOKEN_DAYS).")
+    @writes
     def create_token_command(username: str, name: str, days: int | None) -> None:
         """Create an API token for a user and print its secret (shown only once)."""
         user = accounts.find_user_by_username(username)
@@ -125,6 +141,7 @@ def register(app: Flask) -> None:
         show_default=True,
         help="Password of every demo user (or DOCSTORE_DEMO_PASSWORD).",
     )
+    @writes
     def demo_command(password: str) -> None:
         """Load a demo office (departments, a user for every role, correspondents) unless it is loaded."""
         created = demo.load_demo(password, current_app.config["PASSWORD_MIN_LENGTH"])
@@ -148,6 +165,32 @@ def register(app: Flask) -> None:
             click.echo(f"TAMPERED: {text}", err=True)
         click.echo(f"audit chain BROKEN: {len(report.problems)} problem(s) in {report.checked} events", err=True)
         sys.exit(1)
+
+    extract_group = click.Group("extract", help="Text extraction from attachments.")
+    app.cli.add_command(extract_group)
+
+    @extract_group.command("run")
+    @click.option(
+        "--forever", is_flag=True, help="Keep waiting for new work instead of stopping when the queue is empty."
+    )
+    @writes
+    def extract_run_command(forever: bool) -> None:
+        """Extract the text of every queued attachment (set EXTRACTION_WORKER off when this runs apart)."""
+        store, limits = extraction.file_store(current_app.config), extraction.limits_from(current_app.config)
+        if forever:
+            extraction.run_forever(current_app._get_current_object(), store, limits, threading.Event())
+            return
+        total = attachments.pending_count()
+        with click.progressbar(length=total, label="extracting text", show_pos=True) as bar:
+            while extraction.process_one(store, limits):
+                bar.update(1)
+        click.echo(f"done: {total} attachment(s) processed")
+
+    @extract_group.command("status")
+    def extract_status_command() -> None:
+        """Count attachments by extraction state."""
+        for state, count in attachments.count_by_state().items():
+            click.echo(f"{state}: {count}")
 
     translations_group = click.Group("translations", help="Interface translations.")
     app.cli.add_command(translations_group)

@@ -52,6 +52,21 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "TOKEN_DAYS": (90, "Default lifetime of a new API token, in days (0: no expiry)."),
     "PROXY_HOPS": (0, "Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted."),
     "SQLITE_BUSY_TIMEOUT_MS": (15000, "How long a SQLite writer waits for the lock before failing, in milliseconds."),
+    "ALLOWED_FILE_KINDS": (
+        "pdf,docx,docx-strict,docm,dotx,dotm,ooxml-encrypted,odt,text,png,jpeg,tiff,gif",
+        "Attachment types accepted, as sniffed from the content, comma-separated. Known: pdf, docx, docx-strict, "
+        "docm, dotx, dotm, ooxml-encrypted (password-protected Word), odt, text, png, jpeg, tiff, gif, doc, xls, "
+        "ppt, xlsx, pptx, zip.",
+    ),
+    "MAX_UPLOAD_MB": (100, "Largest attachment accepted, in megabytes."),
+    "EXTRACTION_WORKER": (
+        True,
+        "Run the text-extraction worker inside each web process. Turn off when `flask extract run` runs apart.",
+    ),
+    "EXTRACTION_SECONDS_PER_PAGE": (1, "Time budget of text extraction per page, in seconds."),
+    "EXTRACTION_MIN_SECONDS": (20, "Time budget of text extraction for any file, however short, in seconds."),
+    "EXTRACTION_MAX_SECONDS": (600, "Longest any one text extraction may take, in seconds."),
+    "EXTRACTION_MEMORY_MB": (1024, "Memory cap of the process that extracts a file's text, in megabytes."),
     "LOG_LEVEL": ("INFO", "Logging level of the application log (DEBUG, INFO, WARNING, ERROR)."),
 }
 

@@ -1,8 +1,11 @@
 """Database engine behaviour that SQLAlchemy does not set by itself.
 
-SQLite: WAL journal, a busy timeout, foreign keys on, and transactions that take the write lock at BEGIN
-(``BEGIN IMMEDIATE``) unless the caller said it only reads. A deferred transaction that reads and then writes fails
-at once with "database is locked" when another writer got there first; an immediate one waits its turn instead.
+SQLite: WAL journal, a busy timeout, foreign keys on, and a choice of how a transaction begins. A deferred
+transaction that reads and then writes fails at once with "database is locked" when another writer got there
+first; an immediate one (``BEGIN IMMEDIATE``) takes the write lock at its start and waits its turn instead. So the
+code that is about to change something says so — the web layer for every POST/PUT/PATCH/DELETE request, the command
+line for its commands, the extraction worker for its claims — with `writing()` or `set_immediate`, and everything
+else reads in deferred transactions, which never block a writer.
 """
 
 from __future__ import annotations
@@ -14,27 +17,31 @@ from contextlib import contextmanager
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-_read_only: contextvars.ContextVar[bool] = contextvars.ContextVar("docstore_read_only", default=False)
+_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("docstore_immediate", default=False)
 
 
-def set_read_only(value: bool) -> contextvars.Token:
-    """Declare whether transactions begun from now on in this context only read."""
-    return _read_only.set(value)
+def set_immediate(value: bool) -> contextvars.Token:
+    """Declare whether transactions begun from now on in this context take the write lock at once."""
+    return _immediate.set(value)
 
 
-def reset_read_only(token: contextvars.Token) -> None:
-    """Undo `set_read_only`."""
-    _read_only.reset(token)
+def reset_immediate(token: contextvars.Token) -> None:
+    """Undo `set_immediate`."""
+    _immediate.reset(token)
 
 
 @contextmanager
 def writing() -> Iterator[None]:
-    """Let the transactions begun inside take the write lock at once, even in a read-only request."""
-    token = _read_only.set(False)
+    """Let the transactions begun inside take the write lock at their start."""
+    token = _immediate.set(True)
     try:
         yield
     finally:
-        _read_only.reset(token)
+        _immediate.reset(token)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
@@ -51,7 +58,9 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
+        # SQLite's own lower() folds only A-Z: searches must match "Ávila" with "ávila" as PostgreSQL does
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")

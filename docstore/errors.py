@@ -27,6 +27,14 @@ class Msg:
     def __str__(self) -> str:
         return self.text % self.params if self.params else self.text
 
+    @classmethod
+    def join(cls, messages: list[Msg]) -> Msg:
+        """Return several messages as one, each still translated on its own."""
+        if len(messages) == 1:
+            return messages[0]
+        parts = {f"part{n}": message for n, message in enumerate(messages)}
+        return cls(" ".join(f"%({name})s" for name in parts), **parts)
+
     def __repr__(self) -> str:
         return f"Msg({str(self)!r})"
 

@@ -1,9 +1,9 @@
 """Fixtures: a real database (a SQLite file, or PostgreSQL when DOCSTORE_TEST_POSTGRES_URL is set), a real app.
 
-SQLite: the schema is built once per session by the real migrations into a template file, and every test gets
-its own copy. PostgreSQL: a fresh database is created for the session, migrated once, emptied before each test
-and dropped at the end. With DOCSTORE_TEST_POSTGRES_URL set, an unreachable server fails the run: nothing is
-skipped for a missing dependency.
+The schema is built once per session by the real migrations into a template (a SQLite file, or a PostgreSQL
+database), and every test gets its own copy (a file copy, or CREATE DATABASE ... TEMPLATE), dropped afterwards.
+With DOCSTORE_TEST_POSTGRES_URL set, an unreachable server fails the run: nothing is skipped for a missing
+dependency.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def _settings(database_url: str) -> dict:
         "SECURE_COOKIES": False,
         "WTF_CSRF_ENABLED": False,
         "TESTING": True,
+        "EXTRACTION_WORKER": False,  # tests drain the queue themselves (see test_registry)
         "PASSWORD_MIN_LENGTH": 10,
     }
 
@@ -59,20 +60,19 @@ def _migrate(database_url: str, instance: Path) -> None:
 
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory):
-    """Return how to give each test an empty, migrated database: a URL factory and a cleaner."""
+    """Build a migrated template database once; return (kind, template) for `database_url` to copy."""
     base = tmp_path_factory.mktemp("db")
     if POSTGRES_URL:
         server = make_url(POSTGRES_URL)
-        name = f"docstore_test_{secrets.token_hex(4)}"
-        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+        name = f"docstore_tpl_{secrets.token_hex(4)}"
+        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
         try:
             with admin.connect() as connection:
                 connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
         except sa.exc.OperationalError as exc:
             pytest.exit(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}", returncode=3)
-        url = server.set(database=name).render_as_string(hide_password=False)
-        _migrate(url, base / "instance")
-        yield ("postgresql", url)
+        _migrate(server.set(database=name).render_as_string(hide_password=False), base / "instance")
+        yield ("postgresql", (admin, server, name))
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
@@ -84,28 +84,20 @@ def database_template(tmp_path_factory):
 
 @pytest.fixture
 def database_url(database_template, tmp_path):
-    """Return the URL of an empty, migrated database for this test."""
+    """Return the URL of a fresh copy of the migrated template database, for this test alone."""
     kind, source = database_template
     if kind == "sqlite":
         target = tmp_path / "docstore.sqlite3"
         shutil.copyfile(source, target)
-        return f"sqlite:///{target}"
-    engine = sa.create_engine(source)
-    with engine.begin() as connection:
-        tables = [
-            row[0]
-            for row in connection.exec_driver_sql(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-            )
-        ]
-        connection.exec_driver_sql(
-            "TRUNCATE " + ", ".join(f'"{table}"' for table in tables) + " RESTART IDENTITY CASCADE"
-        )
-        connection.exec_driver_sql(
-            f"INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, '{audit.GENESIS_HASH}')"
-        )
-    engine.dispose()
-    return source
+        yield f"sqlite:///{target}"
+        return
+    admin, server, template = source
+    name = f"docstore_test_{secrets.token_hex(4)}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 
-from docstore import audit
+from docstore import audit, database
 from docstore.extensions import db
 from docstore.models import AuditEvent, Department
 
@@ -20,7 +20,7 @@ def _write_departments(database_url: str, instance: str, worker: int, start) -> 
 
     application = create_app(_settings(database_url), instance_path=instance)
     start.wait(timeout=30)
-    with application.app_context():
+    with application.app_context(), database.writing():  # as a POST request or a command would
         for number in range(CHANGES_EACH):
             organisation.create_department(audit.SYSTEM, code=f"W{worker}-{number}", name=f"Worker {worker} #{number}")
         db.engine.dispose()

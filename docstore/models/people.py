@@ -1,4 +1,4 @@
-"""SQLAlchemy models: the organisation, people, correspondents, API tokens and the audit log."""
+"""Models of the organisation, people, correspondents, API tokens and the audit log."""
 
 from __future__ import annotations
 

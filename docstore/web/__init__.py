@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 
-from flask import Flask, current_app, g, render_template, request, session
+from flask import Flask, current_app, g, make_response, render_template, request, session
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,12 +13,12 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from docstore import accounts, database
+from docstore import accounts, database, extraction
 from docstore.api import API_PREFIX, json_error
 from docstore.errors import DocstoreError
 from docstore.extensions import db, login_manager
-from docstore.models import CORRESPONDENT_KINDS, DEPARTMENT_KINDS, ROLES
-from docstore.web import account, admin, assets, auth, correspondents, main
+from docstore.models import CHANNELS, CORRESPONDENT_KINDS, DEPARTMENT_KINDS, DIRECTIONS, ROLES, STATUSES, URGENCIES
+from docstore.web import account, admin, assets, auth, correspondents, main, registers
 from docstore.web.common import LANGUAGES, clearance_names, translate
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,14 @@ def select_locale() -> str:
     return browser_locale() or current_app.config["DEFAULT_LOCALE"]
 
 
+def format_file_size(size: int) -> str:
+    """Return a byte count as the user's locale writes it (1.2 MB)."""
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= scale:
+            return f"{format_decimal(size / scale, '#,##0.#')} {unit}"
+    return f"{format_decimal(size)} B"
+
+
 def register_web(app: Flask, babel: Babel) -> None:
     """Attach the pages, the language selection, the headers and the error pages to `app`."""
     babel.init_app(app, locale_selector=select_locale)
@@ -61,18 +70,27 @@ def register_web(app: Flask, babel: Babel) -> None:
     app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_HOURS"] * 3600
     app.config["REMEMBER_COOKIE_DURATION"] = app.config["REMEMBER_DAYS"] * 86400
 
-    for module in (auth, main, account, admin, correspondents, assets):
+    for module in (auth, main, account, admin, correspondents, registers, assets):
         app.register_blueprint(module.bp)
+
+    worker_lock = threading.Lock()
+
+    @app.before_request
+    def _start_extraction_worker():
+        if app.config["EXTRACTION_WORKER"] and "docstore_worker" not in app.extensions:
+            with worker_lock:
+                if "docstore_worker" not in app.extensions:
+                    app.extensions["docstore_worker"] = extraction.start_embedded_worker(app)
 
     @app.before_request
     def _declare_reads():
-        g.read_only_token = database.set_read_only(request.method in ("GET", "HEAD", "OPTIONS"))
+        g.immediate_token = database.set_immediate(request.method not in ("GET", "HEAD", "OPTIONS"))
 
     @app.teardown_request
     def _forget_reads(_exc):
-        token = g.pop("read_only_token", None)
+        token = g.pop("immediate_token", None)
         if token is not None:
-            database.reset_read_only(token)
+            database.reset_immediate(token)
 
     @app.after_request
     def _security_headers(response):
@@ -94,6 +112,10 @@ def register_web(app: Flask, babel: Babel) -> None:
             "ROLES": ROLES,
             "DEPARTMENT_KINDS": DEPARTMENT_KINDS,
             "CORRESPONDENT_KINDS": CORRESPONDENT_KINDS,
+            "DIRECTIONS": DIRECTIONS,
+            "CHANNELS": CHANNELS,
+            "URGENCIES": URGENCIES,
+            "STATUSES": STATUSES,
             "clearance_names": clearance_names(),
             "current_locale": str(get_locale()),
             "html_lang": str(get_locale()).replace("_", "-"),
@@ -104,6 +126,7 @@ def register_web(app: Flask, babel: Babel) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["filesize"] = lambda size: format_file_size(size or 0)
 
     def error_page(status: int, title: str, message: str):
         if request.path.startswith(API_PREFIX):
@@ -127,7 +150,11 @@ def register_web(app: Flask, babel: Babel) -> None:
             413: (_("Too large"), _("What you sent is larger than the office accepts.")),
         }
         title, message = titles.get(exc.code, (_("Something went wrong"), _("The request could not be handled.")))
-        return error_page(exc.code or 500, title, message)
+        response = make_response(error_page(exc.code or 500, title, message))
+        for name, value in exc.get_headers():  # e.g. Allow on 405, which clients rely on
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -10,18 +10,12 @@ from flask_login import current_user, login_required
 from wtforms import Form
 
 from docstore import accounts, audit
-from docstore.errors import Msg, ValidationFailed
+from docstore.errors import ValidationFailed
+from docstore.messages import translate
 from docstore.models import CLEARANCE_LEVELS
 
 #: The interface languages, each with its name in itself (never translated).
 LANGUAGES = {"en": "English", "es": "Español", "zh_Hans": "简体中文"}
-
-
-def translate(message: Msg | str) -> str:
-    """Return a domain message in the user's language."""
-    if isinstance(message, Msg):
-        return gettext(message.text, **message.params) if message.params else gettext(message.text)
-    return gettext(message)
 
 
 def clearance_names() -> list[str]:

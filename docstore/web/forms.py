@@ -11,7 +11,9 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     IntegerField,
+    MultipleFileField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -35,9 +37,7 @@ def _coerce_optional_int(value):
 
 class SignInForm(FlaskForm):
     username = StringField(_l("Username"), render_kw={"required": True, "autocomplete": "username"})
-    password = PasswordField(
-        _l("Password"), render_kw={"required": True, "autocomplete": "current-password"}
-    )
+    password = PasswordField(_l("Password"), render_kw={"required": True, "autocomplete": "current-password"})
     remember = BooleanField(_l("Keep me signed in on this computer"))
 
 
@@ -45,9 +45,7 @@ class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
         _l("Current password"), render_kw={"required": True, "autocomplete": "current-password"}
     )
-    new_password = PasswordField(
-        _l("New password"), render_kw={"required": True, "autocomplete": "new-password"}
-    )
+    new_password = PasswordField(_l("New password"), render_kw={"required": True, "autocomplete": "new-password"})
 
 
 class LanguageForm(FlaskForm):
@@ -77,9 +75,7 @@ class UserForm(FlaskForm):
 
 
 class PasswordResetForm(FlaskForm):
-    new_password = PasswordField(
-        _l("New password"), render_kw={"required": True, "autocomplete": "new-password"}
-    )
+    new_password = PasswordField(_l("New password"), render_kw={"required": True, "autocomplete": "new-password"})
 
 
 class SubstitutionForm(FlaskForm):
@@ -111,3 +107,62 @@ class CorrespondentForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token, for buttons that change something."""
+
+
+class RegistrationForm(FlaskForm):
+    """The fields shared by incoming, outgoing and internal registrations."""
+
+    series_id = SelectField(_l("Register"), coerce=_coerce_optional_int, validate_choice=False)
+    title = StringField(_l("Title / subject"), render_kw={"required": True, "maxlength": 500})
+    document_type_id = SelectField(_l("Document type"), coerce=_coerce_optional_int, validate_choice=False)
+    urgency = SelectField(_l("Urgency"), validate_choice=False)
+    classification = SelectField(_l("Classification"), coerce=int, validate_choice=False)
+    pages = IntegerField(_l("Pages"), validators=[Optional()], render_kw={"min": 1})
+    copies = IntegerField(_l("Copies"), validators=[Optional()], render_kw={"min": 1})
+    department_id = SelectField(_l("Addressed to"), coerce=_coerce_optional_int, validate_choice=False)
+    deadline = DateField(_l("Deadline"), validators=[Optional()])
+    summary = TextAreaField(_l("Summary"), render_kw={"rows": 3})
+    notes = TextAreaField(_l("Notes"), render_kw={"rows": 2})
+    attachments = MultipleFileField(_l("Attachments"), description=_l("PDF, Word, OpenDocument, text or images."))
+
+
+class IncomingForm(RegistrationForm):
+    received_at = DateTimeLocalField(_l("Received at"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    channel = SelectField(_l("Channel"), validate_choice=False)
+    correspondent_id = SelectField(_l("Sender"), coerce=_coerce_optional_int, validate_choice=False)
+    new_correspondent_name = StringField(
+        _l("Or a new sender"), description=_l("Added to the address book when the document is registered.")
+    )
+    sender_reference = StringField(_l("Sender's reference number"))
+    sender_date = DateField(_l("Sender's date"), validators=[Optional()])
+
+
+class OutgoingForm(RegistrationForm):
+    signer_id = SelectField(_l("Signed by"), coerce=_coerce_optional_int, validate_choice=False)
+    document_date = DateField(_l("Date of the document"), validators=[Optional()])
+    sent_on = DateField(_l("Sent on"), validators=[Optional()])
+    main_recipients = SelectMultipleField(_l("Main recipients"), validate_choice=False)
+    copy_recipients = SelectMultipleField(_l("Copy to"), validate_choice=False)
+
+
+class VoidForm(FlaskForm):
+    reason = StringField(_l("Reason for cancelling the number"), render_kw={"required": True, "maxlength": 500})
+
+
+class AttachForm(FlaskForm):
+    attachments = MultipleFileField(_l("Add attachments"))
+
+
+class SeriesForm(FlaskForm):
+    code = StringField(_l("Code"), render_kw={"required": True})
+    name = StringField(_l("Name"), render_kw={"required": True})
+    direction = SelectField(_l("Direction"), validate_choice=False)
+    pattern = StringField(
+        _l("Number pattern"),
+        render_kw={"required": True},
+        description=_l(
+            "Tokens: {year}, {seq} (or {seq:6} with zero padding), {dept}, {code}. "
+            "Examples: IN-{year}-{seq:6} · 国办函〔{year}〕{seq}号 · {year}-{dept}-{seq:4}"
+        ),
+    )
+    department_id = SelectField(_l("Department"), coerce=_coerce_optional_int, validate_choice=False)

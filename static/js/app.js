@@ -10,6 +10,10 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
     select.addEventListener("change", () => select.form.submit());
   });
+  // Print buttons (the registration receipt).
+  document.querySelectorAll("[data-print]").forEach((button) => {
+    button.addEventListener("click", () => window.print());
+  });
   // A new API token is selected when focused, ready to copy.
   document.querySelectorAll("input[data-select-on-focus]").forEach((input) => {
     input.addEventListener("focus", () => input.select());

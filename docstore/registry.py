@@ -1,0 +1,565 @@
+"""Registering incoming, outgoing and internal documents: numbers, fields, attachments, edits and voiding.
+
+A registration is one transaction: the number is allocated, the document, its recipients and attachment rows are
+inserted and the audit event is written together, so a failure leaves no gap and nothing half-saved. The file bytes
+are stored first, content-addressed: if the transaction then fails, the stored bytes are unreferenced copies that
+change nothing (and a second upload of the same bytes stores nothing new).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import BinaryIO
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from docstore import attachments, audit, clock, numbering
+from docstore.errors import N_, Conflict, Msg, NotFound, ValidationFailed
+from docstore.extensions import db
+from docstore.models import (
+    CHANNELS,
+    DIRECTIONS,
+    URGENCIES,
+    Correspondent,
+    Department,
+    Document,
+    DocumentRecipient,
+    DocumentType,
+    Series,
+    SeriesCounter,
+    User,
+)
+from docstore.pagination import Page, contains_pattern, paginate
+
+#: direction -> the error for a register of another direction (whole sentences, so that each translates well).
+WRONG_DIRECTION = {
+    "incoming": N_("This register is not for incoming documents."),
+    "outgoing": N_("This register is not for outgoing documents."),
+    "internal": N_("This register is not for internal documents."),
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as it arrived: the name the client gave and a stream of its bytes."""
+
+    filename: str
+    stream: BinaryIO
+
+
+@dataclass(frozen=True)
+class UploadPolicy:
+    """What the office accepts: the sniffed kinds allowed and the largest size."""
+
+    allowed_kinds: frozenset[str]
+    max_bytes: int
+    timezone: str = "UTC"
+
+
+@dataclass
+class Registration:
+    """The fields of a register entry; which ones apply depends on the direction."""
+
+    series_id: int | None = None
+    title: str = ""
+    document_type_id: int | None = None
+    urgency: str = "normal"
+    classification: int = 0
+    pages: int | None = None
+    copies: int | None = None
+    department_id: int | None = None
+    deadline: date | None = None
+    summary: str = ""
+    notes: str = ""
+    # incoming
+    received_at: datetime | None = None
+    channel: str | None = None
+    correspondent_id: int | None = None
+    #: A sender to add to the address book in the same transaction, when `correspondent_id` is empty.
+    new_correspondent_name: str = ""
+    sender_reference: str = ""
+    sender_date: date | None = None
+    # outgoing
+    signer_id: int | None = None
+    document_date: date | None = None
+    sent_on: date | None = None
+    main_recipients: list[tuple[str, int]] = field(default_factory=list)
+    copy_recipients: list[tuple[str, int]] = field(default_factory=list)
+
+
+#: Fields a clerk may edit after registration (the number, series and direction never change).
+EDITABLE_FIELDS = (
+    "title",
+    "document_type_id",
+    "urgency",
+    "classification",
+    "pages",
+    "copies",
+    "department_id",
+    "deadline",
+    "summary",
+    "notes",
+    "received_at",
+    "channel",
+    "correspondent_id",
+    "sender_reference",
+    "sender_date",
+    "signer_id",
+    "document_date",
+    "sent_on",
+)
+
+
+# --- series ----------------------------------------------------------------------------------------------------
+
+
+def list_series(direction: str | None = None, include_inactive: bool = False) -> list[Series]:
+    """Return the registers, by code."""
+    query = select(Series).order_by(Series.code)
+    if direction:
+        query = query.where(Series.direction == direction)
+    if not include_inactive:
+        query = query.where(Series.active)
+    return list(db.session.execute(query).scalars())
+
+
+def get_series(series_id: int) -> Series:
+    """Return the series with `series_id`, or raise NotFound."""
+    series = db.session.get(Series, series_id)
+    if series is None:
+        raise NotFound(Msg(N_("No such register.")))
+    return series
+
+
+def _validate_series(values: dict, series: Series | None) -> None:
+    errors: dict[str, Msg] = {}
+    if "code" in values:
+        values["code"] = (values["code"] or "").strip().upper()
+        if not values["code"] or len(values["code"]) > 32 or not values["code"].replace("-", "").isalnum():
+            errors["code"] = Msg(N_("Use 1 to 32 letters, digits or dashes."))
+        else:
+            clash = db.session.execute(select(Series.id).where(Series.code == values["code"])).scalar()
+            if clash is not None and (series is None or clash != series.id):
+                errors["code"] = Msg(N_("Another register has this code."))
+    if "name" in values:
+        values["name"] = (values["name"] or "").strip()
+        if not values["name"] or len(values["name"]) > 200:
+            errors["name"] = Msg(N_("Enter the name."))
+    if "direction" in values and values["direction"] not in DIRECTIONS:
+        errors["direction"] = Msg(N_("Choose incoming, outgoing or internal."))
+    if "pattern" in values:
+        try:
+            values["pattern"] = numbering.parse_pattern(values["pattern"]).text
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    if values.get("department_id") is not None and db.session.get(Department, values["department_id"]) is None:
+        errors["department_id"] = Msg(N_("Choose an existing department."))
+    pattern = values.get("pattern", series.pattern if series else "")
+    department = values.get("department_id", series.department_id if series else None)
+    if "pattern" not in errors and "{dept}" in pattern and department is None:
+        errors["department_id"] = Msg(N_("The pattern uses {dept}: choose the department."))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def create_series(ctx: audit.Context, **values) -> Series:
+    """Create a register from code, name, direction, pattern and (optional) department_id."""
+    values = {"code": "", "name": "", "direction": "incoming", "pattern": "", "department_id": None, **values}
+    _validate_series(values, None)
+    series = Series(**values, active=True)
+    db.session.add(series)
+    db.session.flush()
+    audit.record_event(ctx, "series.create", "series", series.id, after=series.as_dict())
+    db.session.commit()
+    return series
+
+
+def update_series(ctx: audit.Context, series_id: int, values: dict) -> Series:
+    """Change a register's name, pattern, department or active flag (numbers already given never change)."""
+    series = get_series(series_id)
+    values = {key: value for key, value in values.items() if key in ("name", "pattern", "department_id", "active")}
+    _validate_series(values, series)
+    before = series.as_dict()
+    for name, value in values.items():
+        setattr(series, name, value)
+    old, new = audit.changes(before, series.as_dict())
+    if new:
+        audit.record_event(ctx, "series.update", "series", series.id, before=old, after=new)
+    db.session.commit()
+    return series
+
+
+def document_types(include_inactive: bool = False) -> list[DocumentType]:
+    """Return the document types in their order."""
+    query = select(DocumentType).order_by(DocumentType.position, DocumentType.id)
+    if not include_inactive:
+        query = query.where(DocumentType.active)
+    return list(db.session.execute(query).scalars())
+
+
+# --- registering -----------------------------------------------------------------------------------------------
+
+
+def _check_text(values: Registration, errors: dict, name: str, limit: int, required: bool = False) -> None:
+    value = (getattr(values, name) or "").strip()
+    setattr(values, name, value)
+    if required and not value:
+        errors[name] = Msg(N_("This field is required."))
+    elif len(value) > limit:
+        errors[name] = Msg(N_("Use at most %(n)s characters."), n=limit)
+
+
+def _check_count(values: Registration, errors: dict, name: str) -> None:
+    value = getattr(values, name)
+    if value is not None and (not isinstance(value, int) or not 0 < value <= 100_000):
+        errors[name] = Msg(N_("Enter a whole number from 1 to 100000."))
+
+
+def _check_not_future(values: Registration, errors: dict, name: str, today: date) -> None:
+    value = getattr(values, name)
+    day = value.date() if isinstance(value, datetime) else value
+    if day is not None and day > today:
+        errors[name] = Msg(N_("This date is in the future."))
+
+
+def _exists(model, ident, active_only: bool = True) -> bool:
+    row = db.session.get(model, ident) if ident is not None else None
+    return row is not None and (not active_only or getattr(row, "active", True))
+
+
+def _validate_registration(data: Registration, direction: str, now: datetime, timezone: str) -> None:
+    """Check every rule of a registration, collecting all the errors."""
+    errors: dict[str, Msg] = {}
+    series = db.session.get(Series, data.series_id) if data.series_id is not None else None
+    if series is None or not series.active:
+        errors["series_id"] = Msg(N_("Choose a register."))
+    elif series.direction != direction:
+        errors["series_id"] = Msg(WRONG_DIRECTION[direction])
+    _check_text(data, errors, "title", 500, required=True)
+    _check_text(data, errors, "sender_reference", 120)
+    _check_text(data, errors, "summary", 10_000)
+    _check_text(data, errors, "notes", 10_000)
+    if data.document_type_id is not None and not _exists(DocumentType, data.document_type_id):
+        errors["document_type_id"] = Msg(N_("Choose a document type."))
+    if data.urgency not in URGENCIES:
+        errors["urgency"] = Msg(N_("Choose an urgency."))
+    if not isinstance(data.classification, int) or not 0 <= data.classification <= 3:
+        errors["classification"] = Msg(N_("Choose a classification level."))
+    _check_count(data, errors, "pages")
+    _check_count(data, errors, "copies")
+    if data.department_id is not None and not _exists(Department, data.department_id):
+        errors["department_id"] = Msg(N_("Choose an active department."))
+    today = numbering.office_date(now, timezone)
+    if direction == "incoming":
+        if data.received_at is None:
+            errors["received_at"] = Msg(N_("Enter when the document was received."))
+        elif clock.as_utc(data.received_at) > now:
+            errors["received_at"] = Msg(N_("This date is in the future."))
+        if data.channel not in CHANNELS:
+            errors["channel"] = Msg(N_("Choose how the document arrived."))
+        _check_text(data, errors, "new_correspondent_name", 300)
+        if data.correspondent_id is None and not data.new_correspondent_name:
+            errors["correspondent_id"] = Msg(N_("Choose the sender, or add them to the address book."))
+        elif data.correspondent_id is not None and not _exists(Correspondent, data.correspondent_id):
+            errors["correspondent_id"] = Msg(N_("This sender is not in the address book."))
+        _check_not_future(data, errors, "sender_date", today)
+    if direction == "outgoing":
+        if data.department_id is None and "department_id" not in errors:
+            errors["department_id"] = Msg(N_("Choose the issuing department."))
+        if data.signer_id is not None and not _exists(User, data.signer_id):
+            errors["signer_id"] = Msg(N_("Choose an active user as signer."))
+        _check_not_future(data, errors, "document_date", today)
+        if not data.main_recipients:
+            errors["main_recipients"] = Msg(N_("Name at least one main recipient."))
+        for name in ("main_recipients", "copy_recipients"):
+            for target, ident in getattr(data, name):
+                model = Correspondent if target == "correspondent" else Department
+                if target not in ("correspondent", "department") or not _exists(model, ident):
+                    errors[name] = Msg(N_("A recipient is not in the address book or the organisation."))
+    if data.deadline is not None and data.received_at is not None and data.deadline < data.received_at.date():
+        errors["deadline"] = Msg(N_("The deadline cannot be before the document was received."))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def register_document(
+    ctx: audit.Context, direction: str, data: Registration, files: list, policy: UploadPolicy, store
+) -> Document:
+    """Register a document of `direction` with its attachments; return it with its new number."""
+    if direction not in DIRECTIONS:
+        raise ValidationFailed({"direction": Msg(N_("Choose incoming, outgoing or internal."))})
+    now = clock.now()
+    _validate_registration(data, direction, now, policy.timezone)
+    stored = attachments.store_uploads(files, policy, store)
+    series = db.session.get(Series, data.series_id)
+    year = numbering.office_year(now, policy.timezone)
+    seq = numbering.next_sequence(SeriesCounter.__table__, series.id, year)
+    number = numbering.parse_pattern(series.pattern).format(
+        year=year, seq=seq, dept=series.department.code if series.department else "", code=series.code
+    )
+    document = Document(
+        series_id=series.id,
+        year=year,
+        seq=seq,
+        number=number,
+        direction=direction,
+        status="registered",
+        registered_at=now,
+        registered_by_id=ctx.actor_id,
+        title=data.title,
+        document_type_id=data.document_type_id,
+        urgency=data.urgency,
+        classification=data.classification,
+        pages=data.pages,
+        copies=data.copies,
+        department_id=data.department_id,
+        deadline=data.deadline,
+        summary=data.summary,
+        notes=data.notes,
+    )
+    if direction == "incoming":
+        if data.correspondent_id is None:
+            data.correspondent_id = _add_sender(ctx, data.new_correspondent_name)
+        document.received_at = data.received_at
+        document.channel = data.channel
+        document.correspondent_id = data.correspondent_id
+        document.sender_reference = data.sender_reference
+        document.sender_date = data.sender_date
+    if direction == "outgoing":
+        document.signer_id = data.signer_id
+        document.document_date = data.document_date
+        document.sent_on = data.sent_on
+        position = 0
+        for role, targets in (("main", data.main_recipients), ("copy", data.copy_recipients)):
+            for target, ident in targets:
+                document.recipients.append(DocumentRecipient(role=role, position=position, **{f"{target}_id": ident}))
+                position += 1
+    db.session.add(document)
+    db.session.flush()
+    attachments.add_rows(document, stored, ctx, now)
+    audit.record_event(ctx, "document.register", "document", document.id, after=document_snapshot(document))
+    db.session.commit()
+    return document
+
+
+def _add_sender(ctx: audit.Context, name: str) -> int:
+    """Add a sender to the address book inside the registration's transaction (reusing an exact name match)."""
+    existing = db.session.execute(
+        select(Correspondent.id).where(func.lower(Correspondent.name) == name.lower(), Correspondent.active)
+    ).scalar()
+    if existing is not None:
+        return existing
+    correspondent = Correspondent(name=name, kind="organisation")
+    db.session.add(correspondent)
+    db.session.flush()
+    audit.record_event(ctx, "correspondent.create", "correspondent", correspondent.id, after=correspondent.as_dict())
+    return correspondent.id
+
+
+def document_snapshot(document: Document) -> dict:
+    """Return the fields of a document as the audit log records them."""
+    snapshot = {"number": document.number, "direction": document.direction, "status": document.status}
+    for name in EDITABLE_FIELDS:
+        value = getattr(document, name)
+        snapshot[name] = value.isoformat() if isinstance(value, date | datetime) else value
+    snapshot["recipients"] = [
+        [
+            recipient.role,
+            "correspondent" if recipient.correspondent_id else "department",
+            recipient.correspondent_id or recipient.department_id,
+        ]
+        for recipient in document.recipients
+    ]
+    snapshot["attachments"] = [[a.filename, a.sha256] for a in document.attachments]
+    return snapshot
+
+
+# --- reading, editing, voiding ---------------------------------------------------------------------------------
+
+
+def get_document(document_id: int) -> Document:
+    """Return the document with `document_id`, or raise NotFound."""
+    document = db.session.get(Document, document_id)
+    if document is None:
+        raise NotFound(Msg(N_("No such document.")))
+    return document
+
+
+def find_by_number(number: str) -> Document | None:
+    """Return the document registered as `number`, if any."""
+    return db.session.execute(select(Document).where(Document.number == number.strip())).scalar_one_or_none()
+
+
+def _ensure_editable(document: Document) -> None:
+    if document.status == "void":
+        raise Conflict(Msg(N_("Number %(number)s is void: it can no longer change."), number=document.number))
+    if document.status == "archived":
+        raise Conflict(Msg(N_("Number %(number)s is archived: add an annotation instead."), number=document.number))
+
+
+def update_document(ctx: audit.Context, document_id: int, values: dict, timezone: str = "UTC") -> Document:
+    """Change the metadata of a registered document; the edit is audited with before and after values."""
+    document = get_document(document_id)
+    _ensure_editable(document)
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed({name: Msg(N_("This field cannot be changed.")) for name in sorted(unknown)})
+    data = Registration(series_id=document.series_id, **{name: getattr(document, name) for name in EDITABLE_FIELDS})
+    data.main_recipients = [
+        ("correspondent" if r.correspondent_id else "department", r.correspondent_id or r.department_id)
+        for r in document.recipients
+        if r.role == "main"
+    ]
+    for name, value in values.items():
+        setattr(data, name, value)
+    _validate_registration(data, document.direction, clock.now(), timezone)
+    before = document_snapshot(document)
+    for name in values:
+        setattr(document, name, getattr(data, name))
+    document.updated_at = clock.now()
+    db.session.flush()
+    old, new = audit.changes(before, document_snapshot(document))
+    if new:
+        audit.record_event(ctx, "document.update", "document", document.id, before=old, after=new)
+    db.session.commit()
+    return document
+
+
+def void_document(ctx: audit.Context, document_id: int, reason: str) -> Document:
+    """Cancel a number with a reason; the entry stays in the register, marked void."""
+    document = get_document(document_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": Msg(N_("Say why the number is cancelled."))})
+    if len(reason) > 500:
+        raise ValidationFailed({"reason": Msg(N_("Use at most %(n)s characters."), n=500)})
+    _ensure_editable(document)
+    document.status = "void"
+    document.void_reason = reason
+    document.voided_at = clock.now()
+    document.voided_by_id = ctx.actor_id
+    audit.record_event(
+        ctx,
+        "document.void",
+        "document",
+        document.id,
+        before={"status": "registered"},
+        after={"status": "void", "void_reason": reason},
+    )
+    db.session.commit()
+    return document
+
+
+@dataclass(frozen=True)
+class DocumentFilter:
+    """Criteria for a register view; empty fields match everything."""
+
+    series_id: int | None = None
+    direction: str = ""
+    year: int | None = None
+    document_type_id: int | None = None
+    urgency: str = ""
+    correspondent_id: int | None = None
+    department_id: int | None = None
+    status: str = ""
+    registered_from: datetime | None = None
+    registered_until: datetime | None = None
+    text: str = ""
+    sort: str = "-number"
+
+
+SORTS = {
+    "number": (Document.year, Document.seq),
+    "-number": (Document.year.desc(), Document.seq.desc()),
+    "registered": (Document.registered_at, Document.id),
+    "-registered": (Document.registered_at.desc(), Document.id.desc()),
+    "title": (Document.title, Document.id),
+    "deadline": (Document.deadline, Document.id),
+}
+
+
+#: Roles that see the registers of the whole office (within their clearance); others see their department's.
+OFFICE_WIDE_ROLES = ("admin", "clerk", "leader", "archivist")
+
+
+def can_view(user: User, document: Document) -> bool:
+    """Return True when `user` may open `document`: clearance high enough, and office-wide role or same department."""
+    if document.classification > user.clearance:
+        return False
+    return (
+        user.has_role(*OFFICE_WIDE_ROLES)
+        or (document.department_id is not None and document.department_id == user.department_id)
+        or document.registered_by_id == user.id
+    )
+
+
+def visible_to(query, user: User):
+    """Restrict a query of documents to those `user` may open (the SQL twin of `can_view`)."""
+    query = query.where(Document.classification <= user.clearance)
+    if not user.has_role(*OFFICE_WIDE_ROLES):
+        mine = Document.registered_by_id == user.id
+        if user.department_id is not None:
+            mine = or_(mine, Document.department_id == user.department_id)
+        query = query.where(mine)
+    return query
+
+
+def list_documents(criteria: DocumentFilter, page: int, per_page: int, viewer: User) -> Page[Document]:
+    """Return one page of register entries matching `criteria` that `viewer` may open."""
+    query = visible_to(select(Document), viewer)
+    for name in ("series_id", "year", "document_type_id", "correspondent_id", "department_id"):
+        value = getattr(criteria, name)
+        if value is not None:
+            query = query.where(getattr(Document, name) == value)
+    for name in ("direction", "urgency", "status"):
+        value = getattr(criteria, name)
+        if value:
+            query = query.where(getattr(Document, name) == value)
+    if criteria.registered_from is not None:
+        query = query.where(Document.registered_at >= criteria.registered_from)
+    if criteria.registered_until is not None:
+        query = query.where(Document.registered_at < criteria.registered_until)
+    if criteria.text.strip():
+        pattern = contains_pattern(criteria.text.strip().lower())
+        query = query.where(
+            or_(
+                func.lower(Document.number).like(pattern, escape="\\"),
+                func.lower(Document.title).like(pattern, escape="\\"),
+                func.lower(Document.sender_reference).like(pattern, escape="\\"),
+            )
+        )
+    query = query.options(
+        selectinload(Document.correspondent),
+        selectinload(Document.department),
+        selectinload(Document.series),
+        selectinload(Document.document_type),
+    )
+    return paginate(query.order_by(*SORTS.get(criteria.sort, SORTS["-number"])), page, per_page)
+
+
+def active_correspondents() -> list[Correspondent]:
+    """Return the correspondents in use, by name (for pickers)."""
+    query = select(Correspondent).where(Correspondent.active).order_by(Correspondent.name)
+    return list(db.session.execute(query).scalars())
+
+
+def series_overview(viewer: User, year: int) -> list[tuple[Series, int, int]]:
+    """Return every register with the number of entries `viewer` may see, and the last number taken in `year`."""
+    counts = dict(
+        db.session.execute(
+            visible_to(select(Document.series_id, func.count()), viewer).group_by(Document.series_id)
+        ).all()
+    )
+    last = dict(
+        db.session.execute(
+            select(SeriesCounter.series_id, SeriesCounter.last_value).where(SeriesCounter.year == year)
+        ).all()
+    )
+    return [(series, counts.get(series.id, 0), last.get(series.id, 0)) for series in list_series(include_inactive=True)]
+
+
+def years_in_use() -> list[int]:
+    """Return the years that have register entries, newest first."""
+    return list(db.session.execute(select(Document.year).distinct().order_by(Document.year.desc())).scalars())

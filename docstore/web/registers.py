@@ -1,0 +1,427 @@
+"""The registers: registering incoming and outgoing documents, register views, document pages, attachments."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_timezone, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+import storage
+from docstore import accounts, attachments, audit, clock, extraction, numbering, organisation, registry
+from docstore.errors import DocstoreError, ValidationFailed
+from docstore.models import CHANNELS, DIRECTIONS, EXTRACTION_STATES, STATUSES, URGENCIES
+from docstore.web.common import (
+    audit_context,
+    clearance_names,
+    optional_int,
+    page_number,
+    page_size,
+    roles_required,
+    show_errors,
+    translate,
+)
+from docstore.web.forms import AttachForm, IncomingForm, OutgoingForm, RegistrationForm, SeriesForm, VoidForm
+
+bp = Blueprint("registers", __name__)
+CLERKS = ("clerk", "admin")
+PREVIEWABLE = {"pdf", "png", "jpeg", "gif", "text"}
+
+
+# --- helpers shared by the views -------------------------------------------------------------------------------
+
+
+def file_store() -> storage.FileStore:
+    """Return the content-addressed store of this instance."""
+    return extraction.file_store(current_app.config)
+
+
+def upload_policy() -> registry.UploadPolicy:
+    config = current_app.config
+    kinds = frozenset(kind.strip() for kind in config["ALLOWED_FILE_KINDS"].split(",") if kind.strip())
+    return registry.UploadPolicy(kinds, config["MAX_UPLOAD_MB"] << 20, config["OFFICE_TIMEZONE"])
+
+
+def uploads(field_name: str = "attachments") -> list[registry.Upload]:
+    """Return the files sent in `field_name` (browsers send an empty part when none was chosen)."""
+    return [
+        registry.Upload(item.filename or "", item.stream)
+        for item in request.files.getlist(field_name)
+        if item.filename or item.content_length
+    ]
+
+
+def visible_document(document_id: int):
+    """Return the document if the current user may open it; 404 otherwise (its existence is not revealed)."""
+    document = registry.get_document(document_id)
+    if not registry.can_view(current_user, document):
+        abort(404)
+    return document
+
+
+def _office_datetime(value: datetime | None) -> datetime | None:
+    """Return a naive local time typed by the user as an aware instant in the office's time zone."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=ZoneInfo(current_app.config["OFFICE_TIMEZONE"]))
+
+
+def _fill_choices(form: RegistrationForm, direction: str) -> None:
+    form.series_id.choices = [(s.id, f"{s.name} ({s.code})") for s in registry.list_series(direction)]
+    form.document_type_id.choices = [(None, _("— choose —"))] + [(t.id, t.name) for t in registry.document_types()]
+    form.urgency.choices = [(key, translate(label)) for key, label in URGENCIES.items()]
+    form.classification.choices = list(enumerate(clearance_names()))
+    departments = [(None, _("— none —"))] + [
+        (row.department.id, "\u2003" * row.depth + row.department.name)
+        for row in organisation.department_tree(include_inactive=False)
+    ]
+    form.department_id.choices = departments
+    if isinstance(form, IncomingForm):
+        form.channel.choices = [(key, translate(label)) for key, label in CHANNELS.items()]
+        form.correspondent_id.choices = [(None, _("— choose —"))] + [
+            (c.id, c.name) for c in registry.active_correspondents()
+        ]
+    if isinstance(form, OutgoingForm):
+        form.department_id.label.text = _("Issuing department")
+        form.signer_id.choices = [(None, _("— choose —"))] + [
+            (u.id, u.full_name) for u in accounts.active_users() if u.has_role("leader", "admin")
+        ]
+        targets = [(f"correspondent:{c.id}", c.name) for c in registry.active_correspondents()] + [
+            (f"department:{row.department.id}", "\u2003" * row.depth + row.department.name)
+            for row in organisation.department_tree(include_inactive=False)
+        ]
+        form.main_recipients.choices = targets
+        form.copy_recipients.choices = targets
+
+
+def _targets(values: list[str]) -> list[tuple[str, int]]:
+    result = []
+    for value in values or []:
+        kind, _sep, ident = value.partition(":")
+        if kind in ("correspondent", "department") and ident.isdigit():
+            result.append((kind, int(ident)))
+    return result
+
+
+def _registration_from(form: RegistrationForm) -> registry.Registration:
+    data = registry.Registration(
+        series_id=form.series_id.data,
+        title=form.title.data or "",
+        document_type_id=form.document_type_id.data,
+        urgency=form.urgency.data or "normal",
+        classification=form.classification.data or 0,
+        pages=form.pages.data,
+        copies=form.copies.data,
+        department_id=form.department_id.data,
+        deadline=form.deadline.data,
+        summary=form.summary.data or "",
+        notes=form.notes.data or "",
+    )
+    if isinstance(form, IncomingForm):
+        data.received_at = _office_datetime(form.received_at.data)
+        data.channel = form.channel.data
+        data.correspondent_id = form.correspondent_id.data
+        data.new_correspondent_name = form.new_correspondent_name.data or ""
+        data.sender_reference = form.sender_reference.data or ""
+        data.sender_date = form.sender_date.data
+    if isinstance(form, OutgoingForm):
+        data.signer_id = form.signer_id.data
+        data.document_date = form.document_date.data
+        data.sent_on = form.sent_on.data
+        data.main_recipients = _targets(form.main_recipients.data)
+        data.copy_recipients = _targets(form.copy_recipients.data)
+    return data
+
+
+# --- registering -----------------------------------------------------------------------------------------------
+
+FORMS = {"incoming": IncomingForm, "outgoing": OutgoingForm, "internal": RegistrationForm}
+
+
+@bp.route("/documents/new/<direction>", methods=["GET", "POST"])
+@roles_required(*CLERKS)
+def register(direction: str):
+    if direction not in FORMS:
+        abort(404)
+    form = FORMS[direction]()
+    _fill_choices(form, direction)
+    if request.method == "GET":
+        local_now = clock.now().astimezone(ZoneInfo(current_app.config["OFFICE_TIMEZONE"]))
+        if isinstance(form, IncomingForm):
+            form.received_at.data = local_now.replace(second=0, microsecond=0, tzinfo=None)
+            form.channel.data = "paper"
+        series_id = optional_int(request.args.get("series"))
+        form.series_id.data = series_id or (form.series_id.choices[0][0] if form.series_id.choices else None)
+        if isinstance(form, IncomingForm):
+            form.correspondent_id.data = optional_int(request.args.get("sender"))
+    elif form.validate_on_submit():
+        try:
+            document = registry.register_document(
+                audit_context(), direction, _registration_from(form), uploads(), upload_policy(), file_store()
+            )
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            extraction.wake()
+            flash(_("Registered as %(number)s.", number=document.number), "success")
+            return redirect(url_for("registers.show", document_id=document.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("registers/register.html", form=form, direction=direction), status
+
+
+# --- register views --------------------------------------------------------------------------------------------
+
+
+def _day_start(value: str | None) -> datetime | None:
+    try:
+        day = datetime.strptime((value or "").strip(), "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return datetime.combine(day, time.min, tzinfo=get_timezone())
+
+
+@bp.route("/documents/")
+@login_required
+def index():
+    args = request.args
+    until = _day_start(args.get("until"))
+    direction = args.get("direction", "")
+    criteria = registry.DocumentFilter(
+        series_id=optional_int(args.get("series")),
+        direction=direction if direction in DIRECTIONS else "",
+        year=optional_int(args.get("year")),
+        document_type_id=optional_int(args.get("type")),
+        urgency=args.get("urgency", "") if args.get("urgency") in URGENCIES else "",
+        correspondent_id=optional_int(args.get("sender")),
+        department_id=optional_int(args.get("department")),
+        status=args.get("status", "") if args.get("status") in STATUSES else "",
+        registered_from=_day_start(args.get("since")),
+        registered_until=until + timedelta(days=1) if until else None,
+        text=args.get("q", ""),
+        sort=args.get("sort", "-number") if args.get("sort") in registry.SORTS else "-number",
+    )
+    page = registry.list_documents(criteria, page_number(), page_size(), viewer=current_user)
+    return render_template(
+        "registers/index.html",
+        page=page,
+        criteria=criteria,
+        args=args,
+        series=registry.list_series(include_inactive=True),
+        years=registry.years_in_use(),
+        types=registry.document_types(include_inactive=True),
+        departments=organisation.department_tree(),
+        correspondents=registry.active_correspondents(),
+        can_register=current_user.has_role(*CLERKS),
+    )
+
+
+@bp.route("/documents/<int:document_id>")
+@login_required
+def show(document_id: int):
+    document = visible_document(document_id)
+    history = audit.list_events(audit.EventFilter(object_type="document", object_id=str(document.id)), 1, 50)
+    return render_template(
+        "registers/show.html",
+        document=document,
+        history=history,
+        duplicates=attachments.duplicates_of(document),
+        void_form=VoidForm(),
+        attach_form=AttachForm(),
+        can_edit=current_user.has_role(*CLERKS) and document.status == "registered",
+        EXTRACTION_STATES=EXTRACTION_STATES,
+        PREVIEWABLE=PREVIEWABLE,
+    )
+
+
+@bp.route("/documents/<int:document_id>/receipt")
+@login_required
+def receipt(document_id: int):
+    document = visible_document(document_id)
+    return render_template("registers/receipt.html", document=document, printed_at=clock.now())
+
+
+@bp.route("/documents/<int:document_id>/edit", methods=["GET", "POST"])
+@roles_required(*CLERKS)
+def edit(document_id: int):
+    document = visible_document(document_id)
+    form = FORMS[document.direction](obj=document)
+    _fill_choices(form, document.direction)
+    del form.attachments
+    form.series_id.render_kw = {"disabled": True}
+    if request.method == "GET":
+        if isinstance(form, IncomingForm) and document.received_at:
+            local = clock.as_utc(document.received_at).astimezone(ZoneInfo(current_app.config["OFFICE_TIMEZONE"]))
+            form.received_at.data = local.replace(tzinfo=None)
+        if isinstance(form, OutgoingForm):
+            form.main_recipients.data = [_target_value(r) for r in document.recipients if r.role == "main"]
+            form.copy_recipients.data = [_target_value(r) for r in document.recipients if r.role == "copy"]
+    elif form.validate_on_submit():
+        data = _registration_from(form)
+        values = {name: getattr(data, name) for name in registry.EDITABLE_FIELDS if name != "series_id"}
+        if document.direction != "incoming":
+            for name in ("received_at", "channel", "correspondent_id", "sender_reference", "sender_date"):
+                values.pop(name)
+        if document.direction != "outgoing":
+            for name in ("signer_id", "document_date", "sent_on"):
+                values.pop(name)
+        try:
+            registry.update_document(audit_context(), document.id, values, current_app.config["OFFICE_TIMEZONE"])
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Changes to %(number)s are saved.", number=document.number), "success")
+            return redirect(url_for("registers.show", document_id=document.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("registers/edit.html", form=form, document=document), status
+
+
+def _target_value(recipient) -> str:
+    if recipient.correspondent_id:
+        return f"correspondent:{recipient.correspondent_id}"
+    return f"department:{recipient.department_id}"
+
+
+@bp.route("/documents/<int:document_id>/void", methods=["POST"])
+@roles_required(*CLERKS)
+def void(document_id: int):
+    document = visible_document(document_id)
+    form = VoidForm()
+    if form.validate_on_submit():
+        try:
+            registry.void_document(audit_context(), document.id, form.reason.data)
+        except DocstoreError as exc:
+            flash(translate(exc.errors["reason"] if isinstance(exc, ValidationFailed) else exc.msg), "error")
+        else:
+            flash(
+                _("Number %(number)s is cancelled. It stays in the register, marked void.", number=document.number),
+                "success",
+            )
+    return redirect(url_for("registers.show", document_id=document.id))
+
+
+@bp.route("/documents/<int:document_id>/attachments", methods=["POST"])
+@roles_required(*CLERKS)
+def attach(document_id: int):
+    document = visible_document(document_id)
+    if AttachForm().validate_on_submit():
+        try:
+            rows = attachments.add_attachments(audit_context(), document.id, uploads(), upload_policy(), file_store())
+        except DocstoreError as exc:
+            message = exc.errors.get("attachments", exc.msg) if isinstance(exc, ValidationFailed) else exc.msg
+            flash(translate(message), "error")
+        else:
+            extraction.wake()
+            flash(ngettext("%(num)s file attached.", "%(num)s files attached.", len(rows)), "success")
+    return redirect(url_for("registers.show", document_id=document.id) + "#attachments")
+
+
+def _attachment_file(attachment_id: int, inline: bool):
+    attachment = attachments.get_attachment(attachment_id)
+    visible_document(attachment.document_id)
+    if inline and attachment.kind not in PREVIEWABLE:
+        abort(404)
+    try:
+        path = file_store().path(attachment.sha256)
+    except storage.StorageError:
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=attachment.mime,
+        as_attachment=not inline,
+        download_name=attachment.filename,
+        conditional=True,
+        etag=attachment.sha256,
+    )
+    if inline:  # the document page shows the preview in a frame of its own
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+    return response
+
+
+@bp.route("/attachments/<int:attachment_id>/download")
+@login_required
+def download(attachment_id: int):
+    return _attachment_file(attachment_id, inline=False)
+
+
+@bp.route("/attachments/<int:attachment_id>/preview")
+@login_required
+def preview(attachment_id: int):
+    return _attachment_file(attachment_id, inline=True)
+
+
+# --- the registers themselves (administrators) -----------------------------------------------------------------
+
+
+def _series_form(**kwargs) -> SeriesForm:
+    form = SeriesForm(**kwargs)
+    form.direction.choices = [(key, translate(label)) for key, label in DIRECTIONS.items()]
+    form.department_id.choices = [(None, _("— none —"))] + [
+        (row.department.id, "\u2003" * row.depth + f"{row.department.name} ({row.department.code})")
+        for row in organisation.department_tree(include_inactive=False)
+    ]
+    return form
+
+
+@bp.route("/registers/")
+@login_required
+def registers():
+    return render_template(
+        "registers/registers.html",
+        series=registry.series_overview(
+            current_user, numbering.office_year(clock.now(), current_app.config["OFFICE_TIMEZONE"])
+        ),
+        can_manage=current_user.has_role("admin"),
+        can_register=current_user.has_role(*CLERKS),
+    )
+
+
+@bp.route("/registers/new", methods=["GET", "POST"])
+@roles_required("admin")
+def create_series():
+    form = _series_form()
+    if form.validate_on_submit():
+        try:
+            series = registry.create_series(
+                audit_context(),
+                code=form.code.data,
+                name=form.name.data,
+                direction=form.direction.data,
+                pattern=form.pattern.data,
+                department_id=form.department_id.data,
+            )
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Register %(name)s is created.", name=series.name), "success")
+            return redirect(url_for("registers.registers"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("registers/series_form.html", form=form, series=None), status
+
+
+@bp.route("/registers/<int:series_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_series(series_id: int):
+    series = registry.get_series(series_id)
+    form = _series_form(obj=series)
+    form.code.render_kw = {"readonly": True}
+    form.direction.render_kw = {"disabled": True}
+    if form.validate_on_submit():
+        values = {
+            "name": form.name.data,
+            "pattern": form.pattern.data,
+            "department_id": form.department_id.data,
+            "active": request.form.get("active") == "y",
+        }
+        try:
+            registry.update_series(audit_context(), series.id, values)
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Register %(name)s is saved.", name=series.name), "success")
+            return redirect(url_for("registers.registers"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("registers/series_form.html", form=form, series=series), status

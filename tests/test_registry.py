@@ -1,0 +1,268 @@
+"""Registering documents: numbers, fields, attachments kept byte for byte, edits, voiding and who sees what."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from docstore import audit, correspondents, extraction, organisation, registry
+from docstore.errors import Conflict, ValidationFailed
+from docstore.extensions import db
+from docstore.models import Attachment, Correspondent, Document, Series
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "files"
+POLICY = registry.UploadPolicy(
+    frozenset({"pdf", "docx", "docm", "dotx", "docx-strict", "ooxml-encrypted", "odt", "text", "png", "jpeg"}),
+    5 << 20,
+    "Europe/Madrid",
+)
+
+
+@pytest.fixture
+def store(app):
+    return extraction.file_store(app.config)
+
+
+@pytest.fixture
+def clerk(make_user):
+    return make_user("lucia", "clerk", clearance=1)
+
+
+@pytest.fixture
+def sender(app):
+    return correspondents.create_correspondent(audit.SYSTEM, name="Ministerio de Hacienda", code="E05068001")
+
+
+def _series(code: str) -> Series:
+    return db.session.query(Series).filter_by(code=code).one()
+
+
+def _incoming(sender, **fields) -> registry.Registration:
+    values = {
+        "series_id": _series("IN").id,
+        "title": "Solicitud de información",
+        "received_at": datetime.now(UTC) - timedelta(hours=1),
+        "channel": "paper",
+        "correspondent_id": sender.id,
+    }
+    values.update(fields)
+    return registry.Registration(**values)
+
+
+def _upload(name: str, data: bytes) -> registry.Upload:
+    return registry.Upload(name, io.BytesIO(data))
+
+
+def _register(clerk, data, files=(), store=None, direction="incoming"):
+    return registry.register_document(audit.Context(clerk.id), direction, data, list(files), POLICY, store)
+
+
+def test_numbers_are_consecutive_per_register(app, clerk, sender, store):
+    numbers = [_register(clerk, _incoming(sender), store=store).number for _ in range(3)]
+    year = datetime.now(ZoneInfo(POLICY.timezone)).year
+    assert numbers == [f"IN-{year}-{n:06d}" for n in (1, 2, 3)]
+
+
+def test_attachments_are_kept_byte_for_byte_and_deduplicated(app, clerk, sender, store):
+    pdf = (CORPUS / "003-issue4061.pdf").read_bytes()
+    first = _register(clerk, _incoming(sender), [_upload("oficio.pdf", pdf), _upload("nota.txt", b"hola")], store)
+    second = _register(clerk, _incoming(sender), [_upload("copia.pdf", pdf)], store)
+    digest = hashlib.sha256(pdf).hexdigest()
+    assert [a.sha256 for a in first.attachments][0] == digest
+    assert store.path(digest).read_bytes() == pdf
+    assert [a.kind for a in first.attachments] == ["pdf", "text"]
+    from docstore import attachments
+
+    duplicates = attachments.duplicates_of(second)
+    assert [d.number for d in duplicates[second.attachments[0].id]] == [first.number]
+    stored_files = [p for p in Path(app.config["FILES_DIR"]).rglob("*") if p.is_file()]
+    assert len(stored_files) == 2  # the second upload of the same bytes stored nothing new
+
+
+def test_a_refused_registration_saves_nothing_and_takes_no_number(app, clerk, sender, store):
+    with pytest.raises(ValidationFailed) as failure:
+        _register(clerk, _incoming(sender, title=""), [_upload("nota.txt", b"hola")], store)
+    assert set(failure.value.errors) == {"title"}
+    with pytest.raises(ValidationFailed) as failure:
+        _register(clerk, _incoming(sender), [_upload("vacío.txt", b""), _upload("x.exe", b"MZ\x90\x00" * 10)], store)
+    message = str(failure.value.errors["attachments"])
+    assert "vacío.txt" in message and "x.exe" in message
+    assert db.session.query(Document).count() == 0
+    assert _register(clerk, _incoming(sender), store=store).seq == 1  # no gap
+
+
+@pytest.mark.parametrize("name", ["../etc/passwd", "a/b.pdf", "c\\d.pdf", "bad\x00.pdf", "tab\t.pdf"])
+def test_unsafe_file_names_are_refused(app, clerk, sender, store, name):
+    with pytest.raises(ValidationFailed) as failure:
+        _register(clerk, _incoming(sender), [_upload(name, b"%PDF-1.4\n")], store)
+    assert "attachments" in failure.value.errors
+    assert db.session.query(Attachment).count() == 0
+
+
+def test_a_file_over_the_limit_is_refused(app, clerk, sender, store):
+    small = registry.UploadPolicy(POLICY.allowed_kinds, 1024, "UTC")
+    small_store = type(store)(store.root, max_bytes=1024)
+    with pytest.raises(ValidationFailed) as failure:
+        registry.register_document(
+            audit.Context(clerk.id),
+            "incoming",
+            _incoming(sender),
+            [_upload("big.txt", b"a" * 2048)],
+            small,
+            small_store,
+        )
+    assert "larger than" in str(failure.value.errors["attachments"])
+
+
+def test_content_decides_the_type_not_the_name(app, clerk, sender, store):
+    document = _register(clerk, _incoming(sender), [_upload("scan.pdf", "solo texto, ñandú".encode())], store)
+    assert document.attachments[0].kind == "text"
+
+
+def test_incoming_rules_are_checked_together(app, clerk, sender, store):
+    future = datetime.now(UTC) + timedelta(days=2)
+    data = _incoming(
+        sender,
+        received_at=future,
+        channel="pigeon",
+        correspondent_id=None,
+        urgency="panic",
+        classification=9,
+        pages=0,
+        sender_date=date.today() + timedelta(days=3),
+    )
+    with pytest.raises(ValidationFailed) as failure:
+        _register(clerk, data, store=store)
+    assert set(failure.value.errors) == {
+        "received_at",
+        "channel",
+        "correspondent_id",
+        "urgency",
+        "classification",
+        "pages",
+        "sender_date",
+    }
+
+
+def test_a_new_sender_is_added_in_the_same_transaction(app, clerk, sender, store):
+    document = _register(
+        clerk, _incoming(sender, correspondent_id=None, new_correspondent_name="Ayuntamiento de Ávila"), store=store
+    )
+    assert document.correspondent.name == "Ayuntamiento de Ávila"
+    assert db.session.query(Correspondent).count() == 2
+
+
+def test_back_dated_entry_keeps_both_dates_and_the_current_sequence(app, clerk, sender, store):
+    _register(clerk, _incoming(sender), store=store)
+    late = _register(clerk, _incoming(sender, received_at=datetime(2025, 12, 30, 9, tzinfo=UTC)), store=store)
+    assert late.seq == 2 and late.year == datetime.now(UTC).year
+    assert late.received_at.year == 2025
+
+
+def test_outgoing_needs_an_issuing_department_and_a_main_recipient(app, clerk, sender, store):
+    office = organisation.create_department(audit.SYSTEM, code="BGS", name="Office")
+    with pytest.raises(ValidationFailed) as failure:
+        _register(
+            clerk,
+            registry.Registration(series_id=_series("OUT").id, title="Respuesta"),
+            store=store,
+            direction="outgoing",
+        )
+    assert set(failure.value.errors) == {"department_id", "main_recipients"}
+    data = registry.Registration(
+        series_id=_series("OUT").id,
+        title="Respuesta",
+        department_id=office.id,
+        main_recipients=[("correspondent", sender.id)],
+        copy_recipients=[("department", office.id)],
+    )
+    document = _register(clerk, data, store=store, direction="outgoing")
+    assert document.number.startswith("OUT-")
+    assert [(r.role, r.name) for r in document.recipients] == [("main", "Ministerio de Hacienda"), ("copy", "Office")]
+
+
+def test_a_register_is_used_only_for_its_direction(app, clerk, sender, store):
+    with pytest.raises(ValidationFailed) as failure:
+        _register(clerk, _incoming(sender, series_id=_series("OUT").id), store=store)
+    assert "series_id" in failure.value.errors
+
+
+def test_edits_are_audited_with_before_and_after(app, clerk, sender, store):
+    document = _register(clerk, _incoming(sender), store=store)
+    registry.update_document(audit.Context(clerk.id), document.id, {"title": "Nuevo asunto", "urgency": "urgent"})
+    event = audit.list_events(audit.EventFilter(action="document.update"), 1, 1).items[0]
+    assert audit.decode(event.before) == {"title": "Solicitud de información", "urgency": "normal"}
+    assert audit.decode(event.after) == {"title": "Nuevo asunto", "urgency": "urgent"}
+
+
+def test_voided_number_stays_in_the_register_and_cannot_change(app, clerk, sender, store):
+    document = _register(clerk, _incoming(sender), store=store)
+    with pytest.raises(ValidationFailed):
+        registry.void_document(audit.Context(clerk.id), document.id, "  ")
+    registry.void_document(audit.Context(clerk.id), document.id, "Registered twice")
+    assert registry.get_document(document.id).status == "void"
+    with pytest.raises(Conflict):
+        registry.update_document(audit.Context(clerk.id), document.id, {"title": "x"})
+    with pytest.raises(Conflict):
+        registry.void_document(audit.Context(clerk.id), document.id, "again")
+    assert _register(clerk, _incoming(sender), store=store).seq == 2  # a void number is never reused
+
+
+def test_users_see_only_what_their_clearance_and_department_allow(app, clerk, sender, make_user, store):
+    finance = organisation.create_department(audit.SYSTEM, code="CW", name="Finance")
+    legal = organisation.create_department(audit.SYSTEM, code="FJ", name="Legal")
+    public = _register(clerk, _incoming(sender, department_id=finance.id), store=store)
+    secret = _register(clerk, _incoming(sender, department_id=finance.id, classification=1), store=store)
+    other = _register(clerk, _incoming(sender, department_id=legal.id), store=store)
+    staff = make_user("juan", "staff", department_id=finance.id, clearance=0)
+    leader = make_user("director", "leader", clearance=3)
+    seen = registry.list_documents(registry.DocumentFilter(), 1, 50, viewer=staff)
+    assert [d.id for d in seen.items] == [public.id] and seen.total == 1
+    assert registry.can_view(staff, public) and not registry.can_view(staff, secret)
+    assert not registry.can_view(staff, other)
+    assert registry.list_documents(registry.DocumentFilter(), 1, 50, viewer=leader).total == 3
+
+
+def test_register_list_filters_and_sorts(app, clerk, sender, store):
+    a = _register(clerk, _incoming(sender, title="Presupuesto 2027", urgency="urgent"), store=store)
+    b = _register(clerk, _incoming(sender, title="Convocatoria"), store=store)
+    found = registry.list_documents(registry.DocumentFilter(urgency="urgent"), 1, 10, viewer=clerk)
+    assert [d.id for d in found.items] == [a.id]
+    found = registry.list_documents(registry.DocumentFilter(text="CONVOC"), 1, 10, viewer=clerk)
+    assert [d.id for d in found.items] == [b.id]
+    found = registry.list_documents(registry.DocumentFilter(sort="number"), 1, 10, viewer=clerk)
+    assert [d.id for d in found.items] == [a.id, b.id]
+
+
+def test_extraction_queue_records_every_outcome(app, clerk, sender, store):
+    files = [
+        _upload("texto.txt", "Gestión de documentos".encode()),
+        _upload("cifrado.docx", (CORPUS / "106-testWORD_protected_passtika.docx").read_bytes()),
+    ]
+    document = _register(clerk, _incoming(sender), files, store)
+    assert {a.extraction_state for a in document.attachments} == {"pending"}
+    assert extraction.drain(store, extraction.Limits(min_seconds=10, max_seconds=30)) == 2
+    db.session.expire_all()
+    states = {a.filename: a.extraction_state for a in registry.get_document(document.id).attachments}
+    assert states == {"texto.txt": "done", "cifrado.docx": "encrypted"}
+    from docstore import attachments
+
+    assert attachments.extracted_text(document.attachments[0].id) == "Gestión de documentos"
+
+
+def test_a_claim_left_by_a_dead_worker_is_taken_up_again(app, clerk, sender, store, fake_clock):
+    from docstore import attachments
+
+    _register(
+        clerk, _incoming(sender, received_at=fake_clock() - timedelta(hours=1)), [_upload("a.txt", b"texto")], store
+    )
+    claim = attachments.claim_next()
+    assert claim is not None and attachments.claim_next() is None  # running: not claimed twice
+    fake_clock.advance(minutes=16)
+    again = attachments.claim_next()
+    assert again is not None and again.attachment_id == claim.attachment_id
