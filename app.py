@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from docstore import cli, database
 from docstore.api import register_api
@@ -15,6 +16,14 @@ from docstore.extensions import babel, csrf, db, login_manager, migrate
 from docstore.web import register_web
 
 ROOT = Path(__file__).resolve().parent
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in routes: ids beyond a 64-bit integer are simply not found (rather than an error)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -47,6 +56,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     if settings["PROXY_HOPS"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["PROXY_HOPS"], x_proto=settings["PROXY_HOPS"])
 
+    app.url_map.converters["int"] = DatabaseId
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)

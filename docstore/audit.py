@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from docstore import clock
+from docstore.errors import N_, Msg
 from docstore.extensions import db
 from docstore.models import AuditEvent, AuditHead
 from docstore.pagination import Page, paginate
@@ -107,14 +108,19 @@ def record_event(
 
 @dataclass
 class ChainReport:
-    """What `verify_chain` found: how many events it read, and each problem as (sequence number, description)."""
+    """What `verify_chain` found: how many events it read, and each problem as (sequence number, message)."""
 
     checked: int = 0
-    problems: list[tuple[int, str]] = field(default_factory=list)
+    findings: list[tuple[int, Msg]] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
-        return not self.problems
+        return not self.findings
+
+    @property
+    def problems(self) -> list[tuple[int, str]]:
+        """Return the findings with their messages in English, for the command line and the logs."""
+        return [(seq, str(message)) for seq, message in self.findings]
 
 
 def verify_chain(batch_size: int = 1000) -> ChainReport:
@@ -129,19 +135,27 @@ def verify_chain(batch_size: int = 1000) -> ChainReport:
         report.checked += 1
         if event.seq != expected_seq:
             missing = f"{expected_seq}" if event.seq == expected_seq + 1 else f"{expected_seq}–{event.seq - 1}"
-            report.problems.append((expected_seq, f"event(s) {missing} missing: the sequence jumps to {event.seq}"))
+            jump = Msg(
+                N_("event(s) %(missing)s missing: the sequence jumps to %(seq)s"), missing=missing, seq=event.seq
+            )
+            report.findings.append((expected_seq, jump))
         elif event.prev_hash != prev_hash:
-            report.problems.append((event.seq, f"event {event.seq} does not link to the event before it"))
+            unlinked = Msg(N_("event %(seq)s does not link to the event before it"), seq=event.seq)
+            report.findings.append((event.seq, unlinked))
         if compute_hash(event) != event.chain_hash:
-            report.problems.append((event.seq, f"event {event.seq} was altered: its contents no longer match its hash"))
+            altered = Msg(N_("event %(seq)s was altered: its contents no longer match its hash"), seq=event.seq)
+            report.findings.append((event.seq, altered))
         expected_seq = event.seq + 1
         prev_hash = event.chain_hash
     head = db.session.get(AuditHead, 1)
     last_seq = expected_seq - 1
     if head is not None and (head.last_seq != last_seq or head.last_hash != prev_hash):
-        report.problems.append(
-            (head.last_seq, f"the log ends at event {last_seq} but its head says {head.last_seq}: events were removed")
+        removed = Msg(
+            N_("the log ends at event %(last)s but its head says %(head)s: events were removed"),
+            last=last_seq,
+            head=head.last_seq,
         )
+        report.findings.append((head.last_seq, removed))
     return report
 
 
@@ -161,17 +175,18 @@ def list_events(criteria: EventFilter, page: int, per_page: int) -> Page[AuditEv
     """Return one page of events matching `criteria`, newest first."""
     query = select(AuditEvent)
     if criteria.action:
-        query = query.where(AuditEvent.action.startswith(criteria.action))
+        query = query.where(AuditEvent.action.startswith(criteria.action, autoescape=True))
     if criteria.actor_id is not None:
         query = query.where(AuditEvent.actor_id == criteria.actor_id)
     if criteria.object_type:
         query = query.where(AuditEvent.object_type == criteria.object_type)
     if criteria.object_id:
         query = query.where(AuditEvent.object_id == criteria.object_id)
+    # in UTC, as events are stored: SQLite compares the stored text and would ignore another offset
     if criteria.since is not None:
-        query = query.where(AuditEvent.occurred_at >= criteria.since)
+        query = query.where(AuditEvent.occurred_at >= clock.as_utc(criteria.since))
     if criteria.until is not None:
-        query = query.where(AuditEvent.occurred_at < criteria.until)
+        query = query.where(AuditEvent.occurred_at < clock.as_utc(criteria.until))
     return paginate(query.order_by(AuditEvent.seq.desc()), page, per_page)
 
 

@@ -89,12 +89,18 @@ def create_department(ctx: audit.Context, **values) -> Department:
 
 
 def update_department(ctx: audit.Context, department_id: int, values: dict) -> Department:
-    """Change the given fields of a department."""
+    """Change the given fields of a department; `active` (de)activates it as `set_department_active` does.
+
+    Everything is saved in one transaction: a refused (de)activation leaves the other fields unchanged too.
+    """
     department = get_department(department_id)
-    unknown = set(values) - set(DEPARTMENT_FIELDS)
+    unknown = set(values) - {*DEPARTMENT_FIELDS, "active"}
     if unknown:
         raise ValidationFailed({name: Msg(N_("This field cannot be changed.")) for name in sorted(unknown)})
     values = dict(values)
+    active = values.pop("active", None)
+    if active is not None and not isinstance(active, bool):
+        raise ValidationFailed({"active": Msg(N_("Say yes or no."))})
     _validate(values, department)
     before = department.as_dict()
     for name, value in values.items():
@@ -103,6 +109,13 @@ def update_department(ctx: audit.Context, department_id: int, values: dict) -> D
     old, new = audit.changes(before, department.as_dict())
     if new:
         audit.record_event(ctx, "department.update", "department", department.id, before=old, after=new)
+    if active is not None:
+        db.session.expire(department, ["parent"])  # parent_id may have just changed
+        try:
+            _change_active(ctx, department, active)
+        except Conflict:
+            db.session.rollback()  # the other changes are flushed already: undo them with it
+            raise
     db.session.commit()
     return department
 
@@ -110,8 +123,15 @@ def update_department(ctx: audit.Context, department_id: int, values: dict) -> D
 def set_department_active(ctx: audit.Context, department_id: int, active: bool) -> Department:
     """Deactivate (or reactivate) a department; one with active members or sub-units cannot be deactivated."""
     department = get_department(department_id)
+    _change_active(ctx, department, active)
+    db.session.commit()
+    return department
+
+
+def _change_active(ctx: audit.Context, department: Department, active: bool) -> None:
+    """(De)activate `department` in the current transaction, or raise Conflict saying what stands in the way."""
     if department.active == active:
-        return department
+        return
     if not active:
         members = db.session.execute(
             select(func.count()).where(User.department_id == department.id, User.active)
@@ -134,8 +154,6 @@ def set_department_active(ctx: audit.Context, department_id: int, active: bool) 
     audit.record_event(
         ctx, action, "department", department.id, before={"active": not active}, after={"active": active}
     )
-    db.session.commit()
-    return department
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from app import create_app
@@ -115,9 +116,24 @@ def app(settings, tmp_path):
         db.engine.dispose()
 
 
+class Browser(FlaskClient):
+    """A test client whose every request runs in an app context of its own, as in production.
+
+    The `app` fixture keeps an app context pushed for the whole test, and a request reuses it when it finds one:
+    `g` would then carry the signed-in user (Flask-Login caches it there) and the language from one request, and one
+    client, to the next. Sessions, sign-outs and language choices could not be tested.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()  # end the test's own transaction, and see the request's changes afterwards
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A client that behaves like a browser: cookies, and a fresh app context per request."""
+    return Browser(app, app.response_class)
 
 
 @pytest.fixture

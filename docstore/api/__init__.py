@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from functools import wraps
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
-from flask_babel import gettext
 from flask_wtf import CSRFProtect
 
 from docstore import accounts, audit, clock, correspondents, organisation
 from docstore.api.openapi import build_spec
 from docstore.errors import N_, DocstoreError, Msg, TokenRefused, ValidationFailed
 from docstore.extensions import db
+from docstore.messages import translate
 from docstore.models import ROLES
 from docstore.pagination import Page
 
@@ -38,7 +40,7 @@ bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
 
 def _translate(message: Msg) -> str:
-    return gettext(message.text, **message.params) if message.params else gettext(message.text)
+    return translate(message)
 
 
 def json_error(status: int, code: str | None, message: str, fields: dict | None = None):
@@ -96,14 +98,55 @@ def _ctx() -> audit.Context:
 # --- request parsing -------------------------------------------------------------------------------------------
 
 
+#: Python type of a parsed JSON value -> its JSON Schema type name.
+JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
+
+
+def _json_types(schema: dict) -> set[str]:
+    """Return the JSON types `schema` allows (empty: any)."""
+    if "enum" in schema:
+        return {JSON_TYPES.get(type(option), "null") for option in schema["enum"]}
+    allowed = schema.get("type", [])
+    return {allowed} if isinstance(allowed, str) else set(allowed)
+
+
+def _has_json_type(value, schema: dict) -> bool:
+    """Return True when `value` has a JSON type `schema` allows (values and ranges are the services' to check)."""
+    allowed = _json_types(schema)
+    kind = JSON_TYPES.get(type(value), "null")
+    if allowed and kind not in allowed:
+        return False
+    return kind != "array" or all(_has_json_type(item, schema.get("items", {})) for item in value)
+
+
+def _body_schema() -> dict:
+    """Return the schema of this operation's JSON body, as the OpenAPI description documents it."""
+    spec = build_spec(API_PREFIX)
+    path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", request.url_rule.rule.removeprefix(API_PREFIX))
+    ref = spec["paths"][path][request.method.lower()]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    return spec["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+
+
 def _body(allowed: tuple[str, ...]) -> dict:
-    """Return the JSON object of the request, keeping only `allowed` keys; reject anything else clearly."""
+    """Return the JSON object of the request, keeping only `allowed` keys; reject anything else clearly.
+
+    Each value must have the JSON type the API description gives it, so that the services get the types they expect.
+    """
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ValidationFailed({"body": Msg(N_("Send a JSON object with Content-Type: application/json."))})
     unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise ValidationFailed({name: Msg(N_("This field cannot be set.")) for name in unknown})
+    properties = _body_schema().get("properties", {})
+    mistyped = {}
+    for name, value in data.items():
+        schema = properties.get(name)
+        if schema is not None and not _has_json_type(value, schema):
+            types = ", ".join(sorted(_json_types(schema)))
+            mistyped[name] = Msg(N_("Send a value of one of these JSON types: %(types)s."), types=types)
+    if mistyped:
+        raise ValidationFailed(mistyped)
     return data
 
 
@@ -132,7 +175,7 @@ def _int_arg(name: str) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit():
+    if not raw.isdigit() or len(raw) > 18:
         raise ValidationFailed({name: Msg(N_("Use a whole number from 1."))})
     return int(raw)
 
@@ -155,7 +198,7 @@ def _datetime_arg(name: str) -> datetime | None:
         value = datetime.fromisoformat(raw)
     except ValueError:
         raise ValidationFailed({name: Msg(N_("Use a date and time in ISO 8601."))}) from None
-    return value if value.tzinfo else value.replace(tzinfo=datetime.now().astimezone().tzinfo)
+    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(current_app.config["OFFICE_TIMEZONE"]))
 
 
 def _page_json(page: Page, render=lambda item: item.as_dict()):
@@ -301,13 +344,7 @@ def get_department(department_id: int):
 @authenticated("admin")
 def update_department(department_id: int):
     data = _body((*organisation.DEPARTMENT_FIELDS, "active"))
-    active = data.pop("active", None)
-    department = organisation.update_department(_ctx(), department_id, data) if data else None
-    if active is not None:
-        if not isinstance(active, bool):
-            raise ValidationFailed({"active": Msg(N_("Say yes or no."))})
-        department = organisation.set_department_active(_ctx(), department_id, active)
-    return jsonify((department or organisation.get_department(department_id)).as_dict())
+    return jsonify(organisation.update_department(_ctx(), department_id, data).as_dict())
 
 
 # --- correspondents --------------------------------------------------------------------------------------------
@@ -409,7 +446,7 @@ def verify_audit_events():
         {
             "intact": report.intact,
             "checked": report.checked,
-            "problems": [{"seq": seq, "message": text} for seq, text in report.problems],
+            "problems": [{"seq": seq, "message": _translate(message)} for seq, message in report.findings],
         }
     )
 

@@ -250,6 +250,14 @@ def build_spec(prefix: str) -> dict:
         },
     }
     paths = {
+        "/openapi.json": {
+            "get": {
+                "summary": "This description of the API (no token needed)",
+                "tags": ["meta"],
+                "security": [],
+                "responses": {"200": _ok(schema={"type": "object"})},
+            }
+        },
         "/me": {"get": _op("The token's user", _ok("User"), tag="users")},
         "/users": {
             "get": _op(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_timezone
@@ -310,7 +311,7 @@ def _parse_day(value: str | None) -> datetime | None:
         day = datetime.strptime((value or "").strip(), "%Y-%m-%d").date()
     except ValueError:
         return None
-    return datetime.combine(day, time.min, tzinfo=get_timezone())
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(get_timezone().zone))  # a pytz zone as tzinfo is LMT
 
 
 @bp.route("/audit")

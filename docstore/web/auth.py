@@ -20,7 +20,8 @@ def _safe_next(target: str | None) -> str:
     """Return `target` if it is a path on this site, else the home page (no open redirects)."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        local = not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
+        if local and "\\" not in target and not any(ord(ch) < 32 for ch in target):
             return target
     return url_for("main.home")
 
