@@ -563,3 +563,69 @@ def series_overview(viewer: User, year: int) -> list[tuple[Series, int, int]]:
 def years_in_use() -> list[int]:
     """Return the years that have register entries, newest first."""
     return list(db.session.execute(select(Document.year).distinct().order_by(Document.year.desc())).scalars())
+
+
+# --- document types --------------------------------------------------------------------------------------------
+
+
+def _validate_document_type(values: dict, current: DocumentType | None) -> None:
+    errors: dict[str, Msg] = {}
+    if "code" in values:
+        values["code"] = (values["code"] or "").strip().upper()
+        if not values["code"] or len(values["code"]) > 32:
+            errors["code"] = Msg(N_("Use 1 to 32 characters."))
+        else:
+            clash = db.session.execute(select(DocumentType.id).where(DocumentType.code == values["code"])).scalar()
+            if clash is not None and (current is None or clash != current.id):
+                errors["code"] = Msg(N_("Another document type has this code."))
+    if "name" in values:
+        values["name"] = (values["name"] or "").strip()
+        if not values["name"] or len(values["name"]) > 100:
+            errors["name"] = Msg(N_("Enter the name (at most 100 characters)."))
+    if "position" in values and (not isinstance(values["position"], int) or not 0 <= values["position"] <= 9999):
+        errors["position"] = Msg(N_("Enter a whole number from 0 to 9999."))
+    if "active" in values and not isinstance(values["active"], bool):
+        errors["active"] = Msg(N_("Say yes or no."))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _type_dict(document_type: DocumentType) -> dict:
+    return {name: getattr(document_type, name) for name in ("id", "code", "name", "active", "position")}
+
+
+def create_document_type(ctx: audit.Context, code: str, name: str, position: int | None = None) -> DocumentType:
+    """Add a document type at the end of the list (or at `position`)."""
+    if position is None:
+        position = (db.session.execute(select(func.max(DocumentType.position))).scalar() or 0) + 1
+    values = {"code": code, "name": name, "position": position}
+    _validate_document_type(values, None)
+    document_type = DocumentType(**values, active=True)
+    db.session.add(document_type)
+    db.session.flush()
+    audit.record_event(ctx, "document_type.create", "document_type", document_type.id, after=_type_dict(document_type))
+    db.session.commit()
+    return document_type
+
+
+def get_document_type(type_id: int) -> DocumentType:
+    """Return the document type with `type_id`, or raise NotFound."""
+    document_type = db.session.get(DocumentType, type_id)
+    if document_type is None:
+        raise NotFound(Msg(N_("No such document type.")))
+    return document_type
+
+
+def update_document_type(ctx: audit.Context, type_id: int, values: dict) -> DocumentType:
+    """Rename, reorder or (de)activate a document type; documents keep the type they have."""
+    document_type = get_document_type(type_id)
+    values = {key: value for key, value in values.items() if key in ("code", "name", "active", "position")}
+    _validate_document_type(values, document_type)
+    before = _type_dict(document_type)
+    for name, value in values.items():
+        setattr(document_type, name, value)
+    old, new = audit.changes(before, _type_dict(document_type))
+    if new:
+        audit.record_event(ctx, "document_type.update", "document_type", document_type.id, before=old, after=new)
+    db.session.commit()
+    return document_type

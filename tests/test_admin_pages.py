@@ -141,3 +141,20 @@ def test_every_page_of_the_demo_office_renders(app, client, admin, sign_in):
         "/correspondents/new", f"/correspondents/{correspondent.id}",
     ]:
         assert client.get(url).status_code == 200, url
+
+
+def test_admin_adds_renames_and_retires_a_document_type(app, client, admin, make_user, sign_in):
+    from docstore import registry
+
+    sign_in("admin")
+    response = client.post("/admin/document-types", data={"code": "circ", "name": "Circular"})
+    assert response.status_code == 302
+    created = next(t for t in registry.document_types() if t.code == "CIRC")
+    assert client.post("/admin/document-types", data={"code": "CIRC", "name": "Again"}).status_code == 422
+    client.post(f"/admin/document-types/{created.id}", data={"code": "CIRC", "name": "Circular interna"})
+    assert [t.name for t in registry.document_types() if t.code == "CIRC"] == []  # unchecked box: not offered
+    assert registry.get_document_type(created.id).name == "Circular interna"
+    make_user("emma", "staff")
+    client.post("/sign-out")
+    sign_in("emma")
+    assert client.get("/admin/document-types").status_code == 403

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 
-from docstore import accounts, audit, organisation
+from docstore import accounts, audit, organisation, registry
 from docstore.errors import DocstoreError, ValidationFailed
 from docstore.models import DEPARTMENT_KINDS, ROLES
 from docstore.web.common import (
@@ -24,7 +24,14 @@ from docstore.web.common import (
     show_errors,
     translate,
 )
-from docstore.web.forms import ConfirmForm, DepartmentForm, PasswordResetForm, SubstitutionForm, UserForm
+from docstore.web.forms import (
+    ConfirmForm,
+    DepartmentForm,
+    DocumentTypeForm,
+    PasswordResetForm,
+    SubstitutionForm,
+    UserForm,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -349,3 +356,42 @@ def verify_audit():
         confirm_form=ConfirmForm(),
         report=report,
     )
+
+
+# --- document types --------------------------------------------------------------------------------------------
+
+
+@bp.route("/document-types", methods=["GET", "POST"])
+def document_types():
+    form = DocumentTypeForm()
+    if form.validate_on_submit():
+        try:
+            created = registry.create_document_type(audit_context(), form.code.data, form.name.data, form.position.data)
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Document type %(name)s is added.", name=created.name), "success")
+            return redirect(url_for("admin.document_types"))
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "admin/document_types.html", form=form, types=registry.document_types(include_inactive=True)
+    ), status
+
+
+@bp.route("/document-types/<int:type_id>", methods=["GET", "POST"])
+def edit_document_type(type_id: int):
+    document_type = registry.get_document_type(type_id)
+    form = DocumentTypeForm(obj=document_type)
+    if form.validate_on_submit():
+        values = {"code": form.code.data, "name": form.name.data, "active": form.active.data}
+        if form.position.data is not None:
+            values["position"] = form.position.data
+        try:
+            registry.update_document_type(audit_context(), document_type.id, values)
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Document type %(name)s is saved.", name=document_type.name), "success")
+            return redirect(url_for("admin.document_types"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/document_type_form.html", form=form, document_type=document_type), status

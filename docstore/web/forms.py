@@ -166,3 +166,10 @@ class SeriesForm(FlaskForm):
         ),
     )
     department_id = SelectField(_l("Department"), coerce=_coerce_optional_int, validate_choice=False)
+
+
+class DocumentTypeForm(FlaskForm):
+    code = StringField(_l("Code"), render_kw={"required": True, "maxlength": 32})
+    name = StringField(_l("Name"), render_kw={"required": True, "maxlength": 100})
+    position = IntegerField(_l("Position in lists"), validators=[Optional()])
+    active = BooleanField(_l("Offered when registering"), default=True)

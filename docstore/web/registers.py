@@ -136,6 +136,14 @@ def _registration_from(form: RegistrationForm) -> registry.Registration:
     return data
 
 
+def _warn_duplicates(document) -> None:
+    """Say when an attached file is already attached to other documents (they are linked on the page)."""
+    found = attachments.duplicates_of(document)
+    numbers = sorted({other.number for others in found.values() for other in others})
+    if numbers:
+        flash(_("A file you attached is already attached to %(numbers)s.", numbers=", ".join(numbers)), "info")
+
+
 # --- registering -----------------------------------------------------------------------------------------------
 
 FORMS = {"incoming": IncomingForm, "outgoing": OutgoingForm, "internal": RegistrationForm}
@@ -167,6 +175,7 @@ def register(direction: str):
         else:
             extraction.wake()
             flash(_("Registered as %(number)s.", number=document.number), "success")
+            _warn_duplicates(document)
             return redirect(url_for("registers.show", document_id=document.id))
     status = 422 if form.is_submitted() else 200
     return render_template("registers/register.html", form=form, direction=direction), status
@@ -315,6 +324,7 @@ def attach(document_id: int):
         else:
             extraction.wake()
             flash(ngettext("%(num)s file attached.", "%(num)s files attached.", len(rows)), "success")
+            _warn_duplicates(document)
     return redirect(url_for("registers.show", document_id=document.id) + "#attachments")
 
 
