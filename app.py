@@ -50,7 +50,8 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
         BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "docstore" / "translations"),
         BABEL_DEFAULT_TIMEZONE=settings["OFFICE_TIMEZONE"],
         BABEL_DEFAULT_LOCALE=settings["DEFAULT_LOCALE"],
-        MAX_CONTENT_LENGTH=None,
+        # A request may carry up to ten attachments of the largest size accepted (each one is checked on its own).
+        MAX_CONTENT_LENGTH=(settings["MAX_UPLOAD_MB"] * 10 + 1) << 20,
     )
     logging.getLogger("docstore").setLevel(settings["LOG_LEVEL"])
     if settings["PROXY_HOPS"]:

@@ -590,10 +590,6 @@ def _validate_document_type(values: dict, current: DocumentType | None) -> None:
         raise ValidationFailed(errors)
 
 
-def _type_dict(document_type: DocumentType) -> dict:
-    return {name: getattr(document_type, name) for name in ("id", "code", "name", "active", "position")}
-
-
 def create_document_type(ctx: audit.Context, code: str, name: str, position: int | None = None) -> DocumentType:
     """Add a document type at the end of the list (or at `position`)."""
     if position is None:
@@ -603,7 +599,7 @@ def create_document_type(ctx: audit.Context, code: str, name: str, position: int
     document_type = DocumentType(**values, active=True)
     db.session.add(document_type)
     db.session.flush()
-    audit.record_event(ctx, "document_type.create", "document_type", document_type.id, after=_type_dict(document_type))
+    audit.record_event(ctx, "document_type.create", "document_type", document_type.id, after=document_type.as_dict())
     db.session.commit()
     return document_type
 
@@ -621,10 +617,10 @@ def update_document_type(ctx: audit.Context, type_id: int, values: dict) -> Docu
     document_type = get_document_type(type_id)
     values = {key: value for key, value in values.items() if key in ("code", "name", "active", "position")}
     _validate_document_type(values, document_type)
-    before = _type_dict(document_type)
+    before = document_type.as_dict()
     for name, value in values.items():
         setattr(document_type, name, value)
-    old, new = audit.changes(before, _type_dict(document_type))
+    old, new = audit.changes(before, document_type.as_dict())
     if new:
         audit.record_event(ctx, "document_type.update", "document_type", document_type.id, before=old, after=new)
     db.session.commit()

@@ -47,7 +47,17 @@ CORRESPONDENT_KINDS: dict[str, str] = {
 CLEARANCE_LEVELS: tuple[str, ...] = (N_("None"), N_("Confidential"), N_("Secret"), N_("Top secret"))
 
 
-class Department(db.Model):
+class Recorded:
+    """A model whose `FIELDS` are what the API shows and the audit log records, through `as_dict`."""
+
+    FIELDS: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        """Return the id and the `FIELDS` of this row."""
+        return {"id": self.id, **{name: getattr(self, name) for name in self.FIELDS}}
+
+
+class Department(Recorded, db.Model):
     """A unit of the organisation: the office, a department or a subordinate unit, arranged as a tree."""
 
     __tablename__ = "department"
@@ -63,16 +73,7 @@ class Department(db.Model):
     parent: Mapped[Department | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Department]] = relationship(back_populates="parent")
 
-    def as_dict(self) -> dict:
-        """Return the fields the API shows and the audit log records."""
-        return {
-            "id": self.id,
-            "code": self.code,
-            "name": self.name,
-            "kind": self.kind,
-            "parent_id": self.parent_id,
-            "active": self.active,
-        }
+    FIELDS = ("code", "name", "kind", "parent_id", "active")
 
 
 class UserRole(db.Model):
@@ -180,7 +181,7 @@ class Substitution(db.Model):
         }
 
 
-class Correspondent(db.Model):
+class Correspondent(Recorded, db.Model):
     """An outside organisation or person the office exchanges documents with."""
 
     __tablename__ = "correspondent"
@@ -199,10 +200,6 @@ class Correspondent(db.Model):
 
     #: Fields a clerk fills in; the API and the audit log show them too.
     FIELDS = ("name", "kind", "code", "contact_person", "email", "phone", "address", "notes", "active")
-
-    def as_dict(self) -> dict:
-        """Return the fields the API shows and the audit log records."""
-        return {"id": self.id, **{name: getattr(self, name) for name in self.FIELDS}}
 
 
 class ApiToken(db.Model):

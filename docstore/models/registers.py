@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from docstore import clock
 from docstore.errors import N_
 from docstore.extensions import db
-from docstore.models.people import Correspondent, Department, User
+from docstore.models.people import Correspondent, Department, Recorded, User
 
 DIRECTIONS: dict[str, str] = {
     "incoming": N_("Incoming"),
@@ -61,7 +61,7 @@ EXTRACTION_STATES: dict[str, str] = {
 }
 
 
-class DocumentType(db.Model):
+class DocumentType(Recorded, db.Model):
     """A kind of document (通知, oficio, …); the list is the administrator's."""
 
     __tablename__ = "document_type"
@@ -72,8 +72,10 @@ class DocumentType(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
+    FIELDS = ("code", "name", "active", "position")
 
-class Series(db.Model):
+
+class Series(Recorded, db.Model):
     """A register: one sequence of numbers per year, formatted by `pattern` (see docstore.numbering)."""
 
     __tablename__ = "series"
@@ -89,17 +91,7 @@ class Series(db.Model):
 
     department: Mapped[Department | None] = relationship()
 
-    def as_dict(self) -> dict:
-        """Return the fields the API shows and the audit log records."""
-        return {
-            "id": self.id,
-            "code": self.code,
-            "name": self.name,
-            "direction": self.direction,
-            "pattern": self.pattern,
-            "department_id": self.department_id,
-            "active": self.active,
-        }
+    FIELDS = ("code", "name", "direction", "pattern", "department_id", "active")
 
 
 class SeriesCounter(db.Model):
