@@ -12,7 +12,7 @@ PORT ?= 5000
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 DEMO_ADMIN_PASSWORD ?= docstore-admin
 
-.PHONY: setup run serve test test-sqlite test-postgres lint browser bench clean
+.PHONY: setup run serve test test-sqlite test-postgres lint browser bench translations clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ test-postgres: setup browser  ## The whole suite on PostgreSQL only.
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+
+translations: $(BIN)/.installed  ## Re-extract the marked texts into messages.pot and merge them into the es and zh_Hans catalogues.
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _l -k lazy_gettext --ignore-dirs=".* ._ node_modules instance" \
+	  --project=Docstore --add-comments=Translators: -o docstore/translations/messages.pot .
+	$(BIN)/pybabel update -i docstore/translations/messages.pot -d docstore/translations --ignore-obsolete
 
 bench: setup  ## Run the benchmarks (they print figures; nothing is asserted).
 	@for script in bench/bench_*.py; do [ -e "$$script" ] && $(BIN)/python "$$script"; done; true
