@@ -8,7 +8,9 @@ change nothing (and a second upload of the same bytes stores nothing new).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 from typing import BinaryIO
 
@@ -22,6 +24,7 @@ from docstore.models import (
     CHANNELS,
     DIRECTIONS,
     URGENCIES,
+    Attachment,
     Correspondent,
     Department,
     Document,
@@ -58,6 +61,20 @@ class UploadPolicy:
     timezone: str = "UTC"
 
 
+def upload_policy(config: Mapping) -> UploadPolicy:
+    """Return what the office accepts, as `config` (the app's settings) sets it."""
+    kinds = frozenset(kind.strip() for kind in config["ALLOWED_FILE_KINDS"].split(",") if kind.strip())
+    return UploadPolicy(kinds, config["MAX_UPLOAD_MB"] << 20, config["OFFICE_TIMEZONE"])
+
+
+def uploads_from(parts: Iterable) -> list[Upload]:
+    """Return the file parts of a form (objects with `filename` and `stream`, as Werkzeug gives them) as uploads.
+
+    A browser sends an empty part without a name when no file was chosen: it is left out.
+    """
+    return [Upload(part.filename or "", part.stream) for part in parts if part.filename or part.content_length]
+
+
 @dataclass
 class Registration:
     """The fields of a register entry; which ones apply depends on the direction."""
@@ -87,6 +104,27 @@ class Registration:
     sent_on: date | None = None
     main_recipients: list[tuple[str, int]] = field(default_factory=list)
     copy_recipients: list[tuple[str, int]] = field(default_factory=list)
+
+
+#: The fields of a registration that apply only to documents of one direction.
+DIRECTION_FIELDS = {
+    "incoming": (
+        "received_at",
+        "channel",
+        "correspondent_id",
+        "new_correspondent_name",
+        "sender_reference",
+        "sender_date",
+    ),
+    "outgoing": ("signer_id", "document_date", "sent_on", "main_recipients", "copy_recipients"),
+    "internal": (),
+}
+
+
+def fields_for(direction: str) -> tuple[str, ...]:
+    """Return the names of the `Registration` fields that apply to documents of `direction`."""
+    others = {name for fields in DIRECTION_FIELDS.values() for name in fields} - set(DIRECTION_FIELDS[direction])
+    return tuple(f.name for f in dataclass_fields(Registration) if f.name not in others)
 
 
 #: Fields a clerk may edit after registration (the number, series and direction never change).
@@ -255,8 +293,10 @@ def _validate_registration(data: Registration, direction: str, now: datetime, ti
     if direction == "incoming":
         if data.received_at is None:
             errors["received_at"] = Msg(N_("Enter when the document was received."))
-        elif clock.as_utc(data.received_at) > now:
-            errors["received_at"] = Msg(N_("This date is in the future."))
+        else:
+            data.received_at = clock.as_utc(data.received_at)  # SQLite keeps no offset: every instant is kept in UTC
+            if data.received_at > now:
+                errors["received_at"] = Msg(N_("This date is in the future."))
         if data.channel not in CHANNELS:
             errors["channel"] = Msg(N_("Choose how the document arrived."))
         _check_text(data, errors, "new_correspondent_name", 300)
@@ -278,7 +318,8 @@ def _validate_registration(data: Registration, direction: str, now: datetime, ti
                 model = Correspondent if target == "correspondent" else Department
                 if target not in ("correspondent", "department") or not _exists(model, ident):
                     errors[name] = Msg(N_("A recipient is not in the address book or the organisation."))
-    if data.deadline is not None and data.received_at is not None and data.deadline < data.received_at.date():
+    received_on = numbering.office_date(clock.as_utc(data.received_at), timezone) if data.received_at else None
+    if data.deadline is not None and received_on is not None and data.deadline < received_on:
         errors["deadline"] = Msg(N_("The deadline cannot be before the document was received."))
     if errors:
         raise ValidationFailed(errors)
@@ -379,12 +420,26 @@ def document_snapshot(document: Document) -> dict:
 # --- reading, editing, voiding ---------------------------------------------------------------------------------
 
 
-def get_document(document_id: int) -> Document:
-    """Return the document with `document_id`, or raise NotFound."""
+def get_document(document_id: int, viewer: User | None = None) -> Document:
+    """Return the document with `document_id`, or raise NotFound.
+
+    With a `viewer`, a document they may not open is NotFound too, so that its existence is not revealed.
+    """
     document = db.session.get(Document, document_id)
-    if document is None:
+    if document is None or (viewer is not None and not can_view(viewer, document)):
         raise NotFound(Msg(N_("No such document.")))
     return document
+
+
+def visible_attachment(attachment_id: int, viewer: User) -> Attachment:
+    """Return the attachment with `attachment_id` if `viewer` may open its document; raise NotFound otherwise.
+
+    Both failures give the same answer, so that neither the attachment nor its document is revealed.
+    """
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or not can_view(viewer, attachment.document):
+        raise NotFound(Msg(N_("No such attachment.")))
+    return attachment
 
 
 def find_by_number(number: str) -> Document | None:
@@ -517,10 +572,10 @@ def list_documents(criteria: DocumentFilter, page: int, per_page: int, viewer: U
         value = getattr(criteria, name)
         if value:
             query = query.where(getattr(Document, name) == value)
-    if criteria.registered_from is not None:
-        query = query.where(Document.registered_at >= criteria.registered_from)
+    if criteria.registered_from is not None:  # compared in UTC, as stored (SQLite keeps no offset)
+        query = query.where(Document.registered_at >= clock.as_utc(criteria.registered_from))
     if criteria.registered_until is not None:
-        query = query.where(Document.registered_at < criteria.registered_until)
+        query = query.where(Document.registered_at < clock.as_utc(criteria.registered_until))
     if criteria.text.strip():
         pattern = contains_pattern(criteria.text.strip().lower())
         query = query.where(
@@ -535,6 +590,8 @@ def list_documents(criteria: DocumentFilter, page: int, per_page: int, viewer: U
         selectinload(Document.department),
         selectinload(Document.series),
         selectinload(Document.document_type),
+        selectinload(Document.recipients),
+        selectinload(Document.attachments),
     )
     return paginate(query.order_by(*SORTS.get(criteria.sort, SORTS["-number"])), page, per_page)
 

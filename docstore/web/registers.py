@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import io
+import tempfile
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import get_timezone, ngettext
+from flask_babel import get_locale, get_timezone, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import storage
-from docstore import accounts, attachments, audit, clock, extraction, numbering, organisation, registry
+from docstore import accounts, attachments, audit, books, clock, extraction, numbering, organisation, registry
 from docstore.errors import DocstoreError, ValidationFailed
 from docstore.models import CHANNELS, DIRECTIONS, EXTRACTION_STATES, STATUSES, URGENCIES
 from docstore.web.common import (
@@ -40,26 +42,17 @@ def file_store() -> storage.FileStore:
 
 
 def upload_policy() -> registry.UploadPolicy:
-    config = current_app.config
-    kinds = frozenset(kind.strip() for kind in config["ALLOWED_FILE_KINDS"].split(",") if kind.strip())
-    return registry.UploadPolicy(kinds, config["MAX_UPLOAD_MB"] << 20, config["OFFICE_TIMEZONE"])
+    return registry.upload_policy(current_app.config)
 
 
 def uploads(field_name: str = "attachments") -> list[registry.Upload]:
-    """Return the files sent in `field_name` (browsers send an empty part when none was chosen)."""
-    return [
-        registry.Upload(item.filename or "", item.stream)
-        for item in request.files.getlist(field_name)
-        if item.filename or item.content_length
-    ]
+    """Return the files sent in `field_name`."""
+    return registry.uploads_from(request.files.getlist(field_name))
 
 
 def visible_document(document_id: int):
     """Return the document if the current user may open it; 404 otherwise (its existence is not revealed)."""
-    document = registry.get_document(document_id)
-    if not registry.can_view(current_user, document):
-        abort(404)
-    return document
+    return registry.get_document(document_id, viewer=current_user)
 
 
 def _office_datetime(value: datetime | None) -> datetime | None:
@@ -184,12 +177,17 @@ def register(direction: str):
 # --- register views --------------------------------------------------------------------------------------------
 
 
-def _day_start(value: str | None) -> datetime | None:
+def _day(value: str | None) -> date | None:
+    """Return a day typed as YYYY-MM-DD, or None when it is not one."""
     try:
-        day = datetime.strptime((value or "").strip(), "%Y-%m-%d").date()
+        return datetime.strptime((value or "").strip(), "%Y-%m-%d").date()
     except ValueError:
         return None
-    return datetime.combine(day, time.min, tzinfo=get_timezone())
+
+
+def _day_start(value: str | None) -> datetime | None:
+    day = _day(value)
+    return None if day is None else datetime.combine(day, time.min, tzinfo=get_timezone())
 
 
 @bp.route("/documents/")
@@ -250,6 +248,18 @@ def show(document_id: int):
 def receipt(document_id: int):
     document = visible_document(document_id)
     return render_template("registers/receipt.html", document=document, printed_at=clock.now())
+
+
+@bp.route("/documents/<int:document_id>/receipt.docx")
+@login_required
+def receipt_docx(document_id: int):
+    document = visible_document(document_id)
+    data = books.receipt_docx(
+        document, book_labels(), timezone=current_app.config["OFFICE_TIMEZONE"], locale=str(get_locale())
+    )
+    return send_file(
+        io.BytesIO(data), mimetype=books.DOCX_MIME, as_attachment=True, download_name=books.receipt_name(document)
+    )
 
 
 @bp.route("/documents/<int:document_id>/edit", methods=["GET", "POST"])
@@ -329,8 +339,7 @@ def attach(document_id: int):
 
 
 def _attachment_file(attachment_id: int, inline: bool):
-    attachment = attachments.get_attachment(attachment_id)
-    visible_document(attachment.document_id)
+    attachment = registry.visible_attachment(attachment_id, current_user)
     if inline and attachment.kind not in PREVIEWABLE:
         abort(404)
     try:
@@ -386,6 +395,7 @@ def registers():
         ),
         can_manage=current_user.has_role("admin"),
         can_register=current_user.has_role(*CLERKS),
+        can_print_books=current_user.has_role(*registry.OFFICE_WIDE_ROLES),
     )
 
 
@@ -435,3 +445,63 @@ def edit_series(series_id: int):
             return redirect(url_for("registers.registers"))
     status = 422 if form.is_submitted() else 200
     return render_template("registers/series_form.html", form=form, series=series), status
+
+
+# --- the register book -----------------------------------------------------------------------------------------
+
+#: A book larger than this is spooled to a temporary file rather than kept in memory while it is written.
+BOOK_MEMORY_BYTES = 16 << 20
+
+
+def book_labels() -> dict:
+    """Return the texts of the register book and the receipt in the user's language."""
+    labels = {key: translate(text) for key, text in books.LABELS.items()}
+    labels["urgencies"] = {key: translate(text) for key, text in URGENCIES.items()}
+    labels["statuses"] = {key: translate(text) for key, text in STATUSES.items()}
+    labels["classifications"] = clearance_names()
+    return labels
+
+
+@bp.route("/registers/<int:series_id>/book")
+@roles_required(*registry.OFFICE_WIDE_ROLES)
+def book(series_id: int):
+    series = registry.get_series(series_id)
+    year = numbering.office_year(clock.now(), current_app.config["OFFICE_TIMEZONE"])
+    values = {
+        "from": request.args.get("from", "").strip() or f"{year}-01-01",
+        "until": request.args.get("until", "").strip() or f"{year}-12-31",
+        "format": request.args.get("format", ""),
+    }
+    if not values["format"]:
+        return render_template("registers/book.html", series=series, values=values, errors={})
+    start, end = _day(values["from"]), _day(values["until"])
+    errors = {}
+    if start is None:
+        errors["from"] = _("Enter the first day as year-month-day, for example %(day)s.", day=f"{year}-01-01")
+    if end is None:
+        errors["until"] = _("Enter the last day as year-month-day, for example %(day)s.", day=f"{year}-12-31")
+    if not errors:
+        out = tempfile.SpooledTemporaryFile(max_size=BOOK_MEMORY_BYTES)  # the response closes it once sent
+        try:
+            books.write_book(
+                values["format"],
+                series,
+                start,
+                end,
+                out,
+                timezone=current_app.config["OFFICE_TIMEZONE"],
+                labels=book_labels(),
+                clearance=current_user.clearance,
+            )
+        except ValidationFailed as exc:
+            out.close()
+            errors = {name: translate(message) for name, message in exc.errors.items()}
+        else:
+            out.seek(0)
+            return send_file(
+                out,
+                mimetype=books.FORMATS[values["format"]].mime,
+                as_attachment=True,
+                download_name=books.download_name(series, start, end, values["format"]),
+            )
+    return render_template("registers/book.html", series=series, values=values, errors=errors), 422
