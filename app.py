@@ -19,10 +19,10 @@ ROOT = Path(__file__).resolve().parent
 
 
 class DatabaseId(IntegerConverter):
-    """`<int:...>` in routes: ids beyond a 64-bit integer are simply not found (rather than an error)."""
+    """`<int:...>` in routes: ids beyond the database's integer columns are simply not found (not an error)."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
 
 

@@ -57,8 +57,20 @@ class StoredUpload:
     mime: str
 
 
+class _Refused(Exception):
+    """An upload of a type the office does not accept (raised before its bytes are kept)."""
+
+    def __init__(self, kind: storage.FileKind):
+        super().__init__(kind.kind)
+        self.kind = kind
+
+
 def store_uploads(files: list, policy, store: storage.FileStore) -> list[StoredUpload]:
-    """Check and store every upload (name, emptiness, size, sniffed type); report all the bad ones together."""
+    """Check and store every upload (name, emptiness, size, sniffed type); report all the bad ones together.
+
+    A file of a refused type is never kept. When one file of several is refused, the acceptable ones are already
+    stored: unreferenced, they change nothing, and the same bytes sent again are not stored twice.
+    """
     stored: list[StoredUpload] = []
     problems: list[str] = []
     for upload in files:
@@ -73,8 +85,25 @@ def store_uploads(files: list, policy, store: storage.FileStore) -> list[StoredU
                 )
             )
             continue
+        sniffed: list[storage.FileKind] = []
+
+        def accept(path, sniffed=sniffed) -> None:
+            kind = storage.sniff(path)
+            sniffed.append(kind)
+            if kind.kind not in policy.allowed_kinds:
+                raise _Refused(kind)
+
         try:
-            item = store.put(upload.stream)
+            item = store.put(upload.stream, check=accept)
+        except _Refused as refused:
+            problems.append(
+                Msg(
+                    N_("“%(name)s” is %(kind)s, which the office does not accept."),
+                    name=filename,
+                    kind=Msg(KIND_NAMES.get(refused.kind.kind, refused.kind.kind)),
+                )
+            )
+            continue
         except storage.EmptyFile:
             problems.append(Msg(N_("“%(name)s” is empty."), name=filename))
             continue
@@ -83,16 +112,7 @@ def store_uploads(files: list, policy, store: storage.FileStore) -> list[StoredU
                 Msg(N_("“%(name)s” is larger than %(mb)s MB."), name=filename, mb=policy.max_bytes // (1024 * 1024))
             )
             continue
-        kind = storage.sniff(store.path(item.sha256))
-        if kind.kind not in policy.allowed_kinds:
-            problems.append(
-                Msg(
-                    N_("“%(name)s” is %(kind)s, which the office does not accept."),
-                    name=filename,
-                    kind=Msg(KIND_NAMES.get(kind.kind, kind.kind)),
-                )
-            )
-            continue
+        kind = sniffed[0]
         stored.append(StoredUpload(filename, item.sha256, item.size, kind.kind, kind.mime))
     if problems:
         raise ValidationFailed({"attachments": Msg.join(problems)})

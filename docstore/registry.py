@@ -267,9 +267,13 @@ def _exists(model, ident, active_only: bool = True) -> bool:
     return row is not None and (not active_only or getattr(row, "active", True))
 
 
-def _validate_registration(data: Registration, direction: str, now: datetime, timezone: str) -> None:
-    """Check every rule of a registration, collecting all the errors."""
+def _validate_registration(
+    data: Registration, direction: str, now: datetime, timezone: str, actor: User | None = None
+) -> None:
+    """Check every rule of a registration by `actor` (None: the system), collecting all the errors."""
     errors: dict[str, Msg] = {}
+    if actor is not None and isinstance(data.classification, int) and data.classification > actor.clearance:
+        errors["classification"] = Msg(N_("This is above your own clearance: ask a colleague cleared for it."))
     series = db.session.get(Series, data.series_id) if data.series_id is not None else None
     if series is None or not series.active:
         errors["series_id"] = Msg(N_("Choose a register."))
@@ -332,7 +336,7 @@ def register_document(
     if direction not in DIRECTIONS:
         raise ValidationFailed({"direction": Msg(N_("Choose incoming, outgoing or internal."))})
     now = clock.now()
-    _validate_registration(data, direction, now, policy.timezone)
+    _validate_registration(data, direction, now, policy.timezone, _actor(ctx))
     stored = attachments.store_uploads(files, policy, store)
     series = db.session.get(Series, data.series_id)
     year = numbering.office_year(now, policy.timezone)
@@ -454,11 +458,21 @@ def _ensure_editable(document: Document) -> None:
         raise Conflict(Msg(N_("Number %(number)s is archived: add an annotation instead."), number=document.number))
 
 
+def _actor(ctx: audit.Context) -> User | None:
+    return db.session.get(User, ctx.actor_id) if ctx.actor_id is not None else None
+
+
+def editable_fields(direction: str) -> tuple[str, ...]:
+    """Return the fields a clerk may change on a document of `direction`."""
+    applies = set(fields_for(direction))
+    return tuple(name for name in EDITABLE_FIELDS if name in applies)
+
+
 def update_document(ctx: audit.Context, document_id: int, values: dict, timezone: str = "UTC") -> Document:
     """Change the metadata of a registered document; the edit is audited with before and after values."""
     document = get_document(document_id)
     _ensure_editable(document)
-    unknown = set(values) - set(EDITABLE_FIELDS)
+    unknown = set(values) - set(editable_fields(document.direction))
     if unknown:
         raise ValidationFailed({name: Msg(N_("This field cannot be changed.")) for name in sorted(unknown)})
     data = Registration(series_id=document.series_id, **{name: getattr(document, name) for name in EDITABLE_FIELDS})
@@ -469,7 +483,7 @@ def update_document(ctx: audit.Context, document_id: int, values: dict, timezone
     ]
     for name, value in values.items():
         setattr(data, name, value)
-    _validate_registration(data, document.direction, clock.now(), timezone)
+    _validate_registration(data, document.direction, clock.now(), timezone, _actor(ctx))
     before = document_snapshot(document)
     for name in values:
         setattr(document, name, getattr(data, name))

@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -45,18 +46,20 @@ class FileStore:
         self.root = Path(root)
         self.max_bytes = max_bytes
 
-    def put(self, source: BinaryIO | Path | str) -> StoredFile:
+    def put(self, source: BinaryIO | Path | str, check: Callable[[Path], None] | None = None) -> StoredFile:
         """Store the bytes of `source` (a binary stream, or a path to read) and return the stored object.
 
-        Raise `EmptyFile` for no bytes, `FileTooLarge` past `max_bytes`, `StorageError` when reading or writing fails.
+        `check`, when given, is called with the path of the complete temporary file before it is stored: whatever
+        it raises aborts the upload, and nothing is kept. Raise `EmptyFile` for no bytes, `FileTooLarge` past
+        `max_bytes`, `StorageError` when reading or writing fails.
         """
         if isinstance(source, str | os.PathLike):
             try:
                 with open(source, "rb") as stream:
-                    return self._put_stream(stream)
+                    return self._put_stream(stream, check)
             except OSError as e:
                 raise StorageError(f"cannot read {source}: {e.strerror or e}") from e
-        return self._put_stream(source)
+        return self._put_stream(source, check)
 
     def open(self, sha256: str) -> BinaryIO:
         """Open the stored object `sha256` for reading; raise `FileMissing` when there is none."""
@@ -86,7 +89,7 @@ class FileStore:
                 digest.update(chunk)
         return digest.hexdigest() == sha256
 
-    def _put_stream(self, stream: BinaryIO) -> StoredFile:
+    def _put_stream(self, stream: BinaryIO, check: Callable[[Path], None] | None) -> StoredFile:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             fd, temp_name = tempfile.mkstemp(dir=self.root, prefix=TEMP_PREFIX, suffix=".part")
@@ -99,6 +102,8 @@ class FileStore:
                 out.flush()
                 os.fsync(out.fileno())
             os.chmod(temp, READ_ONLY)
+            if check is not None:
+                check(temp)
             final = self.path(sha256)
             final.parent.mkdir(parents=True, exist_ok=True)
             self._link_once(temp, final)

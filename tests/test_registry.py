@@ -266,3 +266,22 @@ def test_a_claim_left_by_a_dead_worker_is_taken_up_again(app, clerk, sender, sto
     fake_clock.advance(minutes=16)
     again = attachments.claim_next()
     assert again is not None and again.attachment_id == claim.attachment_id
+
+
+def test_a_file_of_a_refused_type_leaves_no_bytes_behind(app, clerk, sender, store):
+    with pytest.raises(ValidationFailed):
+        _register(clerk, _incoming(sender), [_upload("x.pdf", b"MZ\x90\x00" + bytes(range(256)) * 8)], store)
+    assert [p for p in Path(app.config["FILES_DIR"]).rglob("*") if p.is_file()] == []
+
+
+def test_huge_ids_in_addresses_are_not_found(app, client, clerk, sign_in):
+    sign_in("lucia")
+    for url in ("/documents/1099511627776", "/documents/?series=99999999999999999999", "/admin/users/4294967296"):
+        assert client.get(url).status_code in (200, 403, 404), url
+
+
+def test_a_clerk_cannot_register_above_their_own_clearance(app, clerk, sender, store):
+    with pytest.raises(ValidationFailed) as failure:
+        _register(clerk, _incoming(sender, classification=clerk.clearance + 1), store=store)
+    assert set(failure.value.errors) == {"classification"}
+    assert db.session.query(Document).count() == 0

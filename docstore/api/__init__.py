@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import wraps
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask import Blueprint, Flask, current_app, g, jsonify, request, send_file, url_for
 from flask_wtf import CSRFProtect
 
-from docstore import accounts, audit, clock, correspondents, organisation
+from docstore import accounts, attachments, audit, clock, correspondents, extraction, organisation, registry
 from docstore.api.openapi import build_spec
 from docstore.errors import N_, DocstoreError, Msg, TokenRefused, ValidationFailed
 from docstore.extensions import db
 from docstore.messages import translate
-from docstore.models import ROLES
+from docstore.models import DIRECTIONS, ROLES, STATUSES, URGENCIES, Attachment, Document
 from docstore.pagination import Page
 
 API_PREFIX = "/api/v1"
@@ -98,6 +99,9 @@ def _ctx() -> audit.Context:
 # --- request parsing -------------------------------------------------------------------------------------------
 
 
+#: The whole numbers the database's INTEGER columns hold (PostgreSQL's are 32-bit); others are refused at the edge.
+INT_RANGE = range(-(2**31), 2**31)
+
 #: Python type of a parsed JSON value -> its JSON Schema type name.
 JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
 
@@ -108,6 +112,13 @@ def _json_types(schema: dict) -> set[str]:
         return {JSON_TYPES.get(type(option), "null") for option in schema["enum"]}
     allowed = schema.get("type", [])
     return {allowed} if isinstance(allowed, str) else set(allowed)
+
+
+def _fits_integer_columns(value) -> bool:
+    """Return True when every whole number in `value` (a parsed JSON value) fits the database's INTEGER columns."""
+    if isinstance(value, list | dict):
+        return all(_fits_integer_columns(item) for item in (value.values() if isinstance(value, dict) else value))
+    return not isinstance(value, int) or isinstance(value, bool) or value in INT_RANGE
 
 
 def _has_json_type(value, schema: dict) -> bool:
@@ -135,6 +146,11 @@ def _body(allowed: tuple[str, ...]) -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ValidationFailed({"body": Msg(N_("Send a JSON object with Content-Type: application/json."))})
+    return _checked_object(data, allowed)
+
+
+def _checked_object(data: dict, allowed: tuple[str, ...]) -> dict:
+    """Return `data`, this operation's JSON object, once its keys and the JSON types of its values are checked."""
     unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise ValidationFailed({name: Msg(N_("This field cannot be set.")) for name in unknown})
@@ -145,6 +161,10 @@ def _body(allowed: tuple[str, ...]) -> dict:
         if schema is not None and not _has_json_type(value, schema):
             types = ", ".join(sorted(_json_types(schema)))
             mistyped[name] = Msg(N_("Send a value of one of these JSON types: %(types)s."), types=types)
+        elif not _fits_integer_columns(value):
+            mistyped[name] = Msg(
+                N_("Use a whole number from %(low)s to %(high)s."), low=INT_RANGE.start, high=INT_RANGE.stop - 1
+            )
     if mistyped:
         raise ValidationFailed(mistyped)
     return data
@@ -153,7 +173,7 @@ def _body(allowed: tuple[str, ...]) -> dict:
 def _paging() -> tuple[int, int]:
     def number(name: str, default: int) -> int:
         raw = request.args.get(name, str(default))
-        if not raw.isdigit() or int(raw) < 1:
+        if not _is_positive_int(raw):
             raise ValidationFailed({name: Msg(N_("Use a whole number from 1."))})
         return int(raw)
 
@@ -175,9 +195,14 @@ def _int_arg(name: str) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not _is_positive_int(raw):
         raise ValidationFailed({name: Msg(N_("Use a whole number from 1."))})
     return int(raw)
+
+
+def _is_positive_int(raw: str) -> bool:
+    """Return True when `raw` is written with ASCII digits only and is a number from 1 that the database holds."""
+    return raw.isascii() and raw.isdigit() and 1 <= int(raw) < INT_RANGE.stop
 
 
 def _date_value(data: dict, name: str) -> date | None:
@@ -190,15 +215,24 @@ def _date_value(data: dict, name: str) -> date | None:
         raise ValidationFailed({name: Msg(N_("Use a date written as YYYY-MM-DD."))}) from None
 
 
-def _datetime_arg(name: str) -> datetime | None:
-    raw = request.args.get(name)
-    if not raw:
+def _office_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["OFFICE_TIMEZONE"])
+
+
+def _datetime_value(data, name: str) -> datetime | None:
+    """Return the ISO 8601 date and time `data[name]` as an aware datetime (office time when it has no offset)."""
+    raw = data.get(name)
+    if raw is None or raw == "":
         return None
     try:
         value = datetime.fromisoformat(raw)
-    except ValueError:
+    except (TypeError, ValueError):
         raise ValidationFailed({name: Msg(N_("Use a date and time in ISO 8601."))}) from None
-    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(current_app.config["OFFICE_TIMEZONE"]))
+    return value if value.tzinfo else value.replace(tzinfo=_office_zone())
+
+
+def _datetime_arg(name: str) -> datetime | None:
+    return _datetime_value(request.args, name)
 
 
 def _page_json(page: Page, render=lambda item: item.as_dict()):
@@ -448,6 +482,264 @@ def verify_audit_events():
             "checked": report.checked,
             "problems": [{"seq": seq, "message": _translate(message)} for seq, message in report.findings],
         }
+    )
+
+
+# --- registers -------------------------------------------------------------------------------------------------
+
+CLERKS = ("admin", "clerk")
+DATE_FIELDS = ("deadline", "sender_date", "document_date", "sent_on")
+RECIPIENT_FIELDS = ("main_recipients", "copy_recipients")
+RECIPIENT_TARGETS = ("correspondent_id", "department_id")
+#: The columns of a register entry that the API shows, besides its recipients and attachments.
+DOCUMENT_FIELDS = (
+    "number",
+    "series_id",
+    "year",
+    "seq",
+    "direction",
+    "status",
+    "registered_at",
+    "registered_by_id",
+    *registry.EDITABLE_FIELDS,
+    "void_reason",
+    "voided_at",
+    "voided_by_id",
+    "updated_at",
+)
+
+
+def _json_value(value):
+    """Return a column value as JSON shows it: instants in UTC and days in ISO 8601."""
+    if isinstance(value, datetime):
+        return clock.as_utc(value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def attachment_json(attachment: Attachment) -> dict:
+    """Return an attachment as the API shows it, with the address of its bytes."""
+    return attachment.as_dict() | {
+        "content_url": url_for("api.attachment_content", attachment_id=attachment.id),
+    }
+
+
+def document_json(document: Document) -> dict:
+    """Return a register entry as the API shows it: its number, every field, its recipients and attachments."""
+    return {
+        "id": document.id,
+        **{name: _json_value(getattr(document, name)) for name in DOCUMENT_FIELDS},
+        "series_code": document.series.code,
+        "recipients": [
+            {"role": r.role, "correspondent_id": r.correspondent_id, "department_id": r.department_id}
+            for r in document.recipients
+        ],
+        "attachments": [attachment_json(attachment) for attachment in document.attachments],
+    }
+
+
+def receipt_json(document: Document) -> dict:
+    """Return what the printed registration receipt shows, with the SHA-256 of every file kept."""
+    return {
+        "number": document.number,
+        "register": document.series.name,
+        "registered_at": _json_value(document.registered_at),
+        "received_at": _json_value(document.received_at),
+        "sender": document.correspondent.name if document.correspondent else None,
+        "sender_reference": document.sender_reference,
+        "title": document.title,
+        "department": document.department.name if document.department else None,
+        "status": document.status,
+        "void_reason": document.void_reason,
+        "attachments": [{"filename": a.filename, "size": a.size, "sha256": a.sha256} for a in document.attachments],
+    }
+
+
+def _file_store():
+    return extraction.file_store(current_app.config)
+
+
+def _recipient(item) -> tuple[str, int] | None:
+    """Return {"correspondent_id": n} or {"department_id": n} as the services take it (None when malformed)."""
+    if not isinstance(item, dict) or len(item) != 1:
+        return None
+    ((key, ident),) = item.items()
+    if key not in RECIPIENT_TARGETS or type(ident) is not int:
+        return None
+    return key.removesuffix("_id"), ident
+
+
+def _field_values(data: dict) -> dict:
+    """Return register-entry fields sent as JSON with their dates, times and recipients parsed; report every bad one."""
+    values, errors = dict(data), {}
+    for name in DATE_FIELDS:
+        try:
+            values[name] = _date_value(data, name)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    try:
+        values["received_at"] = _datetime_value(data, "received_at")
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    for name in RECIPIENT_FIELDS:
+        targets = [_recipient(item) for item in data.get(name) or []]
+        if None in targets:
+            errors[name] = Msg(N_("A recipient is not in the address book or the organisation."))
+        values[name] = targets
+    if errors:
+        raise ValidationFailed(errors)
+    return {name: value for name, value in values.items() if name in data}
+
+
+def _registration_request(direction: str) -> tuple[registry.Registration, list[registry.Upload]]:
+    """Return the registration and the files of this request: a JSON body, or multipart with `data` and `file`s."""
+    allowed = registry.fields_for(direction)
+    if request.mimetype != "multipart/form-data":
+        return registry.Registration(**_field_values(_body(allowed))), []
+    raw = request.form.get("data")
+    if raw is None and "data" in request.files:  # curl -F data=@entry.json sends it as a file
+        raw = request.files["data"].read()
+    try:
+        data = json.loads(raw or "")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise ValidationFailed({"data": Msg(N_("Send the fields as a JSON object in the part named data."))})
+    fields = _field_values(_checked_object(data, allowed))
+    return registry.Registration(**fields), registry.uploads_from(request.files.getlist("file"))
+
+
+def _choice_arg(name: str, choices) -> str:
+    value = request.args.get(name, "")
+    if value and value not in choices:
+        raise ValidationFailed({name: Msg(N_("Use one of: %(choices)s."), choices=", ".join(choices))})
+    return value
+
+
+def _day_start_arg(name: str, days_later: int = 0) -> datetime | None:
+    """Return the start (in office time) of the day given as ?name=YYYY-MM-DD, moved `days_later`."""
+    day = _date_value({name: request.args.get(name) or None}, name)
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=days_later), time.min, tzinfo=_office_zone())
+
+
+@bp.get("/series")
+@authenticated()
+def list_series():
+    direction = _choice_arg("direction", DIRECTIONS)
+    rows = registry.list_series(direction or None, include_inactive=_flag("include_inactive") or False)
+    return jsonify({"items": [series.as_dict() for series in rows]})
+
+
+@bp.post("/series")
+@authenticated("admin")
+def create_series():
+    data = _body(("code", "name", "direction", "pattern", "department_id"))
+    return jsonify(registry.create_series(_ctx(), **data).as_dict()), 201
+
+
+@bp.patch("/series/<int:series_id>")
+@authenticated("admin")
+def update_series(series_id: int):
+    data = _body(("name", "pattern", "department_id", "active"))
+    return jsonify(registry.update_series(_ctx(), series_id, data).as_dict())
+
+
+@bp.get("/document-types")
+@authenticated()
+def list_document_types():
+    rows = registry.document_types(include_inactive=_flag("include_inactive") or False)
+    return jsonify({"items": [document_type.as_dict() for document_type in rows]})
+
+
+@bp.post("/documents/incoming", defaults={"direction": "incoming"})
+@bp.post("/documents/outgoing", defaults={"direction": "outgoing"})
+@bp.post("/documents/internal", defaults={"direction": "internal"})
+@authenticated(*CLERKS)
+def register_document(direction: str):
+    data, files = _registration_request(direction)
+    policy = registry.upload_policy(current_app.config)
+    document = registry.register_document(_ctx(), direction, data, files, policy, _file_store())
+    extraction.wake()
+    response = jsonify(document_json(document))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_document", document_id=document.id)
+    return response
+
+
+@bp.get("/documents")
+@authenticated()
+def list_documents():
+    criteria = registry.DocumentFilter(
+        series_id=_int_arg("series_id"),
+        direction=_choice_arg("direction", DIRECTIONS),
+        year=_int_arg("year"),
+        document_type_id=_int_arg("document_type_id"),
+        urgency=_choice_arg("urgency", URGENCIES),
+        correspondent_id=_int_arg("correspondent_id"),
+        department_id=_int_arg("department_id"),
+        status=_choice_arg("status", STATUSES),
+        registered_from=_day_start_arg("since"),
+        registered_until=_day_start_arg("until", days_later=1),
+        text=request.args.get("q", ""),
+        sort=_choice_arg("sort", registry.SORTS) or "-number",
+    )
+    return _page_json(registry.list_documents(criteria, *_paging(), viewer=g.api_user), document_json)
+
+
+@bp.get("/documents/<int:document_id>")
+@authenticated()
+def get_document(document_id: int):
+    return jsonify(document_json(registry.get_document(document_id, viewer=g.api_user)))
+
+
+@bp.patch("/documents/<int:document_id>")
+@authenticated(*CLERKS)
+def update_document(document_id: int):
+    document = registry.get_document(document_id, viewer=g.api_user)
+    values = _field_values(_body(registry.editable_fields(document.direction)))
+    timezone = current_app.config["OFFICE_TIMEZONE"]
+    return jsonify(document_json(registry.update_document(_ctx(), document.id, values, timezone)))
+
+
+@bp.post("/documents/<int:document_id>/void")
+@authenticated(*CLERKS)
+def void_document(document_id: int):
+    document = registry.get_document(document_id, viewer=g.api_user)
+    data = _body(("reason",))
+    return jsonify(document_json(registry.void_document(_ctx(), document.id, data.get("reason") or "")))
+
+
+@bp.post("/documents/<int:document_id>/attachments")
+@authenticated(*CLERKS)
+def add_attachments(document_id: int):
+    document = registry.get_document(document_id, viewer=g.api_user)
+    files = registry.uploads_from(request.files.getlist("file"))
+    policy = registry.upload_policy(current_app.config)
+    rows = attachments.add_attachments(_ctx(), document.id, files, policy, _file_store())
+    extraction.wake()
+    return jsonify({"items": [attachment_json(row) for row in rows]}), 201
+
+
+@bp.get("/documents/<int:document_id>/receipt")
+@authenticated()
+def get_receipt(document_id: int):
+    return jsonify(receipt_json(registry.get_document(document_id, viewer=g.api_user)))
+
+
+@bp.get("/attachments/<int:attachment_id>/content")
+@authenticated()
+def attachment_content(attachment_id: int):
+    attachment = registry.visible_attachment(attachment_id, g.api_user)
+    return send_file(
+        _file_store().path(attachment.sha256),
+        mimetype=attachment.mime,
+        as_attachment=True,
+        download_name=attachment.filename,
+        conditional=True,
+        etag=attachment.sha256,
     )
 
 

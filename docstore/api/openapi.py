@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from docstore import registry
+from docstore.models import CHANNELS, DIRECTIONS, EXTRACTION_STATES, STATUSES, URGENCIES
+
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -432,6 +435,8 @@ def build_spec(prefix: str) -> dict:
             "get": _op("Verify the hash chain of the audit log", _ok("ChainReport"), role="admin", tag="audit"),
         },
     }
+    schemas.update(_register_schemas())
+    paths.update(_register_paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -449,3 +454,368 @@ def build_spec(prefix: str) -> dict:
         },
         "paths": paths,
     }
+
+
+# --- the registers ---------------------------------------------------------------------------------------------
+
+NEW_DOCUMENT_SCHEMAS = {
+    "incoming": "NewIncomingDocument",
+    "outgoing": "NewOutgoingDocument",
+    "internal": "NewInternalDocument",
+}
+REQUIRED_TO_REGISTER = {
+    "incoming": ["series_id", "title", "received_at", "channel"],
+    "outgoing": ["series_id", "title", "department_id", "main_recipients"],
+    "internal": ["series_id", "title"],
+}
+
+
+def _registration_properties() -> dict:
+    """Return the JSON Schema of every field of a registration (`registry.Registration`)."""
+    nullable_int = {"type": ["integer", "null"]}
+    day = {"type": ["string", "null"], "format": "date"}
+    target = {
+        "type": "object",
+        "description": 'A correspondent or one of our departments: {"correspondent_id": 1} or {"department_id": 2}',
+        "properties": {"correspondent_id": {"type": "integer"}, "department_id": {"type": "integer"}},
+        "minProperties": 1,
+        "maxProperties": 1,
+    }
+    return {
+        "series_id": {"type": "integer", "description": "A register of this direction (GET /series)"},
+        "title": {"type": "string", "maxLength": 500},
+        "document_type_id": {**nullable_int, "description": "GET /document-types"},
+        "urgency": {"enum": list(URGENCIES), "default": "normal"},
+        "classification": {"type": "integer", "minimum": 0, "maximum": 3, "default": 0},
+        "pages": {**nullable_int, "minimum": 1, "maximum": 100_000},
+        "copies": {**nullable_int, "minimum": 1, "maximum": 100_000},
+        "department_id": {**nullable_int, "description": "The department in charge (outgoing: the issuing one)"},
+        "deadline": day,
+        "summary": {"type": "string", "maxLength": 10_000},
+        "notes": {"type": "string", "maxLength": 10_000},
+        "received_at": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "ISO 8601; without an offset it is the office's local time",
+        },
+        "channel": {"enum": list(CHANNELS)},
+        "correspondent_id": {**nullable_int, "description": "The sender, from the address book"},
+        "new_correspondent_name": {
+            "type": "string",
+            "maxLength": 300,
+            "description": "A sender to add to the address book (or match by exact name) without correspondent_id",
+        },
+        "sender_reference": {"type": "string", "maxLength": 120},
+        "sender_date": day,
+        "signer_id": nullable_int,
+        "document_date": day,
+        "sent_on": day,
+        "main_recipients": {"type": "array", "items": target},
+        "copy_recipients": {"type": "array", "items": target},
+    }
+
+
+def _register_schemas() -> dict:
+    """Return the schemas of the registers: series, document types, documents, attachments and receipts."""
+    nullable_str = {"type": ["string", "null"]}
+    nullable_int = {"type": ["integer", "null"]}
+    instant = {"type": ["string", "null"], "format": "date-time"}
+    fields = _registration_properties()
+    schemas = {
+        "Series": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "code": {"type": "string"},
+                "name": {"type": "string"},
+                "direction": {"enum": list(DIRECTIONS)},
+                "pattern": {
+                    "type": "string",
+                    "description": "e.g. IN-{year}-{seq:6}; tokens {year} {seq} {dept} {code}",
+                },
+                "department_id": nullable_int,
+                "active": {"type": "boolean"},
+            },
+        },
+        "NewSeries": {
+            "type": "object",
+            "required": ["code", "name", "direction", "pattern"],
+            "properties": {
+                "code": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,32}$"},
+                "name": {"type": "string"},
+                "direction": {"enum": list(DIRECTIONS)},
+                "pattern": {"type": "string"},
+                "department_id": nullable_int,
+            },
+        },
+        "SeriesChanges": {
+            "type": "object",
+            "description": "Numbers already given never change",
+            "properties": {
+                "name": {"type": "string"},
+                "pattern": {"type": "string"},
+                "department_id": nullable_int,
+                "active": {"type": "boolean"},
+            },
+        },
+        "DocumentType": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "code": {"type": "string"},
+                "name": {"type": "string"},
+                "active": {"type": "boolean"},
+                "position": {"type": "integer"},
+            },
+        },
+        "Recipient": {
+            "type": "object",
+            "properties": {
+                "role": {"enum": ["main", "copy"]},
+                "correspondent_id": nullable_int,
+                "department_id": nullable_int,
+            },
+        },
+        "Attachment": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "filename": {"type": "string"},
+                "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "size": {"type": "integer"},
+                "mime": {"type": "string", "description": "Sniffed from the content, not taken from the client"},
+                "kind": {"type": "string"},
+                "extraction_state": {"enum": list(EXTRACTION_STATES)},
+                "extraction_reason": {"type": "string"},
+                "text_chars": nullable_int,
+                "page_count": nullable_int,
+                "content_url": {"type": "string", "description": "Where to download the bytes"},
+            },
+        },
+        "Document": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "number": {"type": "string"},
+                "series_id": {"type": "integer"},
+                "series_code": {"type": "string"},
+                "year": {"type": "integer"},
+                "seq": {"type": "integer"},
+                "direction": {"enum": list(DIRECTIONS)},
+                "status": {"enum": list(STATUSES)},
+                "registered_at": {"type": "string", "format": "date-time"},
+                "registered_by_id": nullable_int,
+                **{name: fields[name] for name in registry.EDITABLE_FIELDS},
+                "channel": {"enum": [*CHANNELS, None]},
+                "void_reason": {"type": "string"},
+                "voided_at": instant,
+                "voided_by_id": nullable_int,
+                "updated_at": instant,
+                "recipients": {"type": "array", "items": _ref("Recipient")},
+                "attachments": {"type": "array", "items": _ref("Attachment")},
+            },
+        },
+        "DocumentChanges": {
+            "type": "object",
+            "description": "Only the fields of the document's direction; number, register and direction never change",
+            "properties": {name: fields[name] for name in registry.EDITABLE_FIELDS},
+        },
+        "Void": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
+        "Receipt": {
+            "type": "object",
+            "properties": {
+                "number": {"type": "string"},
+                "register": {"type": "string"},
+                "registered_at": {"type": "string", "format": "date-time"},
+                "received_at": instant,
+                "sender": nullable_str,
+                "sender_reference": {"type": "string"},
+                "title": {"type": "string"},
+                "department": nullable_str,
+                "status": {"enum": list(STATUSES)},
+                "void_reason": {"type": "string"},
+                "attachments": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "filename": {"type": "string"},
+                            "size": {"type": "integer"},
+                            "sha256": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        },
+    }
+    for direction, name in NEW_DOCUMENT_SCHEMAS.items():
+        schemas[name] = {
+            "type": "object",
+            "required": REQUIRED_TO_REGISTER[direction],
+            "properties": {field: fields[field] for field in registry.fields_for(direction)},
+        }
+    return schemas
+
+
+def _files(description: str) -> dict:
+    return {"type": "array", "items": {"type": "string", "format": "binary"}, "description": description}
+
+
+def _register_paths() -> dict:
+    """Return the operations on the registers."""
+    by_clerk = "admin or clerk"
+    hidden = "A document the caller may not open is 404, as if it did not exist."
+    created = {
+        "description": "Registered",
+        "headers": {"Location": {"schema": {"type": "string"}, "description": "The new document"}},
+        **_json(_ref("Document")),
+    }
+    paths = {
+        "/series": {
+            "get": _op(
+                "List the registers",
+                _ok(schema=_list_of("Series")),
+                tag="registers",
+                params=[
+                    _query("direction", {"enum": list(DIRECTIONS)}),
+                    _query("include_inactive", {"type": "boolean"}),
+                ],
+            ),
+            "post": _op(
+                "Create a register",
+                _ok("Series", description="Created"),
+                role="admin",
+                body="NewSeries",
+                status="201",
+                tag="registers",
+            ),
+        },
+        "/series/{series_id}": {
+            "patch": _op(
+                "Rename, renumber from now on, or (de)activate a register",
+                _ok("Series"),
+                role="admin",
+                params=[_path("series_id")],
+                body="SeriesChanges",
+                tag="registers",
+            ),
+        },
+        "/document-types": {
+            "get": _op(
+                "List the document types",
+                _ok(schema=_list_of("DocumentType")),
+                tag="registers",
+                params=[_query("include_inactive", {"type": "boolean"})],
+            ),
+        },
+        "/documents": {
+            "get": _op(
+                "List the register entries the caller may open",
+                _ok(schema=_page_of("Document")),
+                tag="documents",
+                params=[
+                    _query("series_id", {"type": "integer"}),
+                    _query("direction", {"enum": list(DIRECTIONS)}),
+                    _query("year", {"type": "integer"}, "The numbering year"),
+                    _query("document_type_id", {"type": "integer"}),
+                    _query("urgency", {"enum": list(URGENCIES)}),
+                    _query("correspondent_id", {"type": "integer"}, "The sender"),
+                    _query("department_id", {"type": "integer"}),
+                    _query("status", {"enum": list(STATUSES)}),
+                    _query("since", {"type": "string", "format": "date"}, "Registered on or after this day"),
+                    _query("until", {"type": "string", "format": "date"}, "Registered on or before this day"),
+                    _query("q", {"type": "string"}, "Text in the number, title or sender's reference"),
+                    _query("sort", {"enum": list(registry.SORTS), "default": "-number"}),
+                    *PAGING,
+                ],
+            ),
+        },
+        "/documents/{document_id}": {
+            "get": _op(
+                "Get a register entry. " + hidden, _ok("Document"), params=[_path("document_id")], tag="documents"
+            ),
+            "patch": _op(
+                "Change the fields of a register entry (409 when it is void)",
+                _ok("Document"),
+                role=by_clerk,
+                params=[_path("document_id")],
+                body="DocumentChanges",
+                tag="documents",
+            ),
+        },
+        "/documents/{document_id}/void": {
+            "post": _op(
+                "Cancel a number, saying why; it stays in the register (409 when already void)",
+                _ok("Document"),
+                role=by_clerk,
+                params=[_path("document_id")],
+                body="Void",
+                tag="documents",
+            ),
+        },
+        "/documents/{document_id}/attachments": {
+            "post": _op(
+                "Attach files to a register entry (each refused file is named in error.fields.attachments)",
+                _ok(schema=_list_of("Attachment"), description="Attached"),
+                role=by_clerk,
+                params=[_path("document_id")],
+                status="201",
+                tag="documents",
+            ),
+        },
+        "/documents/{document_id}/receipt": {
+            "get": _op(
+                "The registration receipt, with the SHA-256 of every file kept",
+                _ok("Receipt"),
+                params=[_path("document_id")],
+                tag="documents",
+            ),
+        },
+        "/attachments/{attachment_id}/content": {
+            "get": _op(
+                "Download an attachment's bytes (ETag: its SHA-256). " + hidden,
+                {
+                    "description": "The bytes, with the stored MIME type and file name (Content-Disposition)",
+                    "headers": {"ETag": {"schema": {"type": "string"}, "description": "The SHA-256, quoted"}},
+                    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                },
+                params=[_path("attachment_id")],
+                tag="documents",
+            ),
+        },
+    }
+    paths["/documents/{document_id}/attachments"]["post"]["requestBody"] = {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {"type": "object", "required": ["file"], "properties": {"file": _files("The files")}}
+            }
+        },
+    }
+    for direction, schema in NEW_DOCUMENT_SCHEMAS.items():
+        operation = _op(
+            f"Register an {direction} document and give it its number",
+            created,
+            role=by_clerk,
+            status="201",
+            tag="documents",
+        )
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {"schema": _ref(schema)},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["data"],
+                        "properties": {
+                            "data": {"type": "string", "description": f"The fields, as JSON ({schema})"},
+                            "file": _files("Attachments (each refused file is named in error.fields.attachments)"),
+                        },
+                    },
+                    "encoding": {"data": {"contentType": "application/json"}},
+                },
+            },
+        }
+        paths[f"/documents/{direction}"] = {"post": operation}
+    return paths

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from docstore import accounts, database, extraction
 from docstore.api import API_PREFIX, json_error
-from docstore.errors import DocstoreError
+from docstore.errors import DocstoreError, NotFound
 from docstore.extensions import db, login_manager
 from docstore.models import CHANNELS, CORRESPONDENT_KINDS, DEPARTMENT_KINDS, DIRECTIONS, ROLES, STATUSES, URGENCIES
 from docstore.web import account, admin, assets, auth, correspondents, main, registers
@@ -135,7 +135,8 @@ def register_web(app: Flask, babel: Babel) -> None:
 
     @app.errorhandler(DocstoreError)
     def _domain_error(exc: DocstoreError):
-        return error_page(exc.status, _("This cannot be done"), translate(exc.msg))
+        title = _("Page not found") if isinstance(exc, NotFound) else _("This cannot be done")
+        return error_page(exc.status, title, translate(exc.msg))
 
     @app.errorhandler(CSRFError)
     def _csrf_error(_exc):

@@ -83,11 +83,11 @@ def show_errors(form: Form, failure: ValidationFailed) -> None:
             form.form_errors.append(text)
 
 
-#: Longer numbers cannot be database ids (a 64-bit integer has at most 19 digits).
-MAX_ID_DIGITS = 18
+#: Larger numbers cannot be database ids (the integer columns hold 32 bits).
+MAX_ID = 2**31 - 1
 
 
 def optional_int(value: str | None) -> int | None:
     """Return `value` as an int, or None when it is empty or not a number."""
     value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) <= MAX_ID_DIGITS else None
+    return int(value) if value.isascii() and value.isdigit() and int(value) <= MAX_ID else None

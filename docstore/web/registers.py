@@ -279,13 +279,7 @@ def edit(document_id: int):
             form.copy_recipients.data = [_target_value(r) for r in document.recipients if r.role == "copy"]
     elif form.validate_on_submit():
         data = _registration_from(form)
-        values = {name: getattr(data, name) for name in registry.EDITABLE_FIELDS if name != "series_id"}
-        if document.direction != "incoming":
-            for name in ("received_at", "channel", "correspondent_id", "sender_reference", "sender_date"):
-                values.pop(name)
-        if document.direction != "outgoing":
-            for name in ("signer_id", "document_date", "sent_on"):
-                values.pop(name)
+        values = {name: getattr(data, name) for name in registry.editable_fields(document.direction)}
         try:
             registry.update_document(audit_context(), document.id, values, current_app.config["OFFICE_TIMEZONE"])
         except ValidationFailed as exc:

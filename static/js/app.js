@@ -10,6 +10,9 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
     select.addEventListener("change", () => select.form.submit());
   });
+  // A form sent back with mistakes puts the cursor in the first field to correct.
+  const invalid = document.querySelector("main form [aria-invalid='true']");
+  if (invalid) invalid.focus();
   // Print buttons (the registration receipt).
   document.querySelectorAll("[data-print]").forEach((button) => {
     button.addEventListener("click", () => window.print());
