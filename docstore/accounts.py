@@ -336,7 +336,9 @@ def sign_in(username: str, password: str, client_addr: str, policy: SignInPolicy
         log.warning("sign-in locked for %r from %s (%d/%d failures)", username, client_addr, by_name, by_addr)
         raise SignInLocked(Msg(N_("Too many failed sign-ins. Try again in %(minutes)s minutes."), minutes=minutes))
     user = find_user_by_username(username) if username else None
-    ok = user is not None and password_matches(user.password_hash, password or "")
+    password_hash = user.password_hash if user is not None else None
+    db.session.commit()  # checking a password is slow by design: hold no transaction (nor SQLite's lock) meanwhile
+    ok = password_hash is not None and password_matches(password_hash, password or "")
     db.session.add(LoginAttempt(username=username, client_addr=client_addr, at=now, succeeded=ok and user.active))
     if not ok:
         log.warning("failed sign-in for %r from %s", username, client_addr)

@@ -143,29 +143,6 @@ def add_rows(document: Document, stored: list[StoredUpload], ctx: audit.Context,
     return rows
 
 
-def add_attachments(ctx: audit.Context, document_id: int, files: list, policy, store: storage.FileStore) -> list:
-    """Attach more files to a registered document."""
-    document = db.session.get(Document, document_id)
-    if document is None:
-        raise NotFound(Msg(N_("No such document.")))
-    from docstore.registry import _ensure_editable  # the rule lives with the other document rules
-
-    _ensure_editable(document)
-    if not files:
-        raise ValidationFailed({"attachments": Msg(N_("Choose at least one file."))})
-    stored = store_uploads(files, policy, store)
-    rows = add_rows(document, stored, ctx, clock.now())
-    audit.record_event(
-        ctx,
-        "document.attach",
-        "document",
-        document.id,
-        after={"attachments": [[row.filename, row.sha256] for row in rows]},
-    )
-    db.session.commit()
-    return rows
-
-
 def get_attachment(attachment_id: int) -> Attachment:
     """Return the attachment with `attachment_id`, or raise NotFound."""
     attachment = db.session.get(Attachment, attachment_id)

@@ -337,7 +337,14 @@ def register_document(
         raise ValidationFailed({"direction": Msg(N_("Choose incoming, outgoing or internal."))})
     now = clock.now()
     _validate_registration(data, direction, now, policy.timezone, _actor(ctx))
-    stored = attachments.store_uploads(files, policy, store)
+    if files:
+        # Hashing and writing files is slow: do it outside any transaction (on SQLite a POST's transaction holds
+        # the write lock), then check again inside the one that takes the number.
+        db.session.commit()
+        stored = attachments.store_uploads(files, policy, store)
+        _validate_registration(data, direction, now, policy.timezone, _actor(ctx))
+    else:
+        stored = []
     series = db.session.get(Series, data.series_id)
     year = numbering.office_year(now, policy.timezone)
     seq = numbering.next_sequence(SeriesCounter.__table__, series.id, year)
@@ -496,6 +503,27 @@ def update_document(ctx: audit.Context, document_id: int, values: dict, timezone
     return document
 
 
+def attach_files(ctx: audit.Context, document_id: int, files: list, policy: UploadPolicy, store) -> list[Attachment]:
+    """Attach more files to a registered document (stored outside the transaction, as when registering)."""
+    _ensure_editable(get_document(document_id))
+    if not files:
+        raise ValidationFailed({"attachments": Msg(N_("Choose at least one file."))})
+    db.session.commit()
+    stored = attachments.store_uploads(files, policy, store)
+    document = get_document(document_id)
+    _ensure_editable(document)
+    rows = attachments.add_rows(document, stored, ctx, clock.now())
+    audit.record_event(
+        ctx,
+        "document.attach",
+        "document",
+        document.id,
+        after={"attachments": [[row.filename, row.sha256] for row in rows]},
+    )
+    db.session.commit()
+    return rows
+
+
 def void_document(ctx: audit.Context, document_id: int, reason: str) -> Document:
     """Cancel a number with a reason; the entry stays in the register, marked void."""
     document = get_document(document_id)
@@ -539,13 +567,14 @@ class DocumentFilter:
     sort: str = "-number"
 
 
+#: Orders of a register view; each ends with the id, so that pages never overlap (IN-2026-7 and OUT-2026-7 tie).
 SORTS = {
-    "number": (Document.year, Document.seq),
-    "-number": (Document.year.desc(), Document.seq.desc()),
+    "number": (Document.year, Document.seq, Document.id),
+    "-number": (Document.year.desc(), Document.seq.desc(), Document.id.desc()),
     "registered": (Document.registered_at, Document.id),
     "-registered": (Document.registered_at.desc(), Document.id.desc()),
     "title": (Document.title, Document.id),
-    "deadline": (Document.deadline, Document.id),
+    "deadline": (Document.deadline.asc().nulls_last(), Document.id),  # no deadline last, on SQLite too
 }
 
 
@@ -575,8 +604,13 @@ def visible_to(query, user: User):
     return query
 
 
-def list_documents(criteria: DocumentFilter, page: int, per_page: int, viewer: User) -> Page[Document]:
-    """Return one page of register entries matching `criteria` that `viewer` may open."""
+def list_documents(
+    criteria: DocumentFilter, page: int, per_page: int, viewer: User, with_details: bool = False
+) -> Page[Document]:
+    """Return one page of register entries matching `criteria` that `viewer` may open.
+
+    `with_details` also loads each entry's recipients and attachments (the API shows them; the page does not).
+    """
     query = visible_to(select(Document), viewer)
     for name in ("series_id", "year", "document_type_id", "correspondent_id", "department_id"):
         value = getattr(criteria, name)
@@ -604,8 +638,7 @@ def list_documents(criteria: DocumentFilter, page: int, per_page: int, viewer: U
         selectinload(Document.department),
         selectinload(Document.series),
         selectinload(Document.document_type),
-        selectinload(Document.recipients),
-        selectinload(Document.attachments),
+        *((selectinload(Document.recipients), selectinload(Document.attachments)) if with_details else ()),
     )
     return paginate(query.order_by(*SORTS.get(criteria.sort, SORTS["-number"])), page, per_page)
 
@@ -632,8 +665,9 @@ def series_overview(viewer: User, year: int) -> list[tuple[Series, int, int]]:
 
 
 def years_in_use() -> list[int]:
-    """Return the years that have register entries, newest first."""
-    return list(db.session.execute(select(Document.year).distinct().order_by(Document.year.desc())).scalars())
+    """Return the years that have register entries, newest first (from the few counter rows, not the documents)."""
+    query = select(SeriesCounter.year).distinct().order_by(SeriesCounter.year.desc())
+    return list(db.session.execute(query).scalars())
 
 
 # --- document types --------------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ def test_user_page_shows_the_history_of_changes(app, client, admin, make_user, s
     sign_in("admin")
     client.post(f"/admin/users/{user.id}", data={"full_name": "Emma Clarke", "roles": ["staff"], "clearance": "2"})
     page = client.get(f"/admin/users/{user.id}").get_data(as_text=True)
-    assert "user.update" in page and "Emma Clarke" in page
+    assert "User changed" in page and "Emma Clarke" in page and "Full name" in page
 
 
 def test_admin_names_a_substitute_with_dates(app, client, admin, make_user, sign_in):

@@ -211,7 +211,7 @@ def test_multipart_registration_keeps_two_files_byte_for_byte(app, client, clerk
     cached.close()
 
     receipt = client.get(f"{API}/documents/{document['id']}/receipt", headers=clerk_auth).get_json()
-    assert receipt["number"] == "IN-2026-000001" and receipt["register"] == "Incoming"
+    assert receipt["number"] == "IN-2026-000001" and receipt["register"] == "Incoming · Entrada · 收文"
     assert receipt["sender"] == "Ministerio de Hacienda" and receipt["title"] == "Solicitud de información"
     assert receipt["received_at"] == "2026-03-02T07:30:00+00:00"
     assert receipt["attachments"] == [{k: f[k] for k in ("filename", "size", "sha256")} for f in files]

@@ -130,7 +130,7 @@ def test_a_clerk_registers_an_incoming_document_with_two_files_and_sees_its_numb
     page, office, note, artifacts_dir
 ):
     sign_in_as(page, "lucia")
-    page.get_by_role("banner").get_by_role("link", name="Register", exact=True).click()
+    page.get_by_role("banner").get_by_role("link", name="Register a document", exact=True).click()
     main = page.get_by_role("main")
     expect(page.get_by_role("heading", level=1)).to_have_text("Register an incoming document")
 
@@ -153,7 +153,7 @@ def test_a_clerk_registers_an_incoming_document_with_two_files_and_sees_its_numb
 
     expect(page.get_by_role("status")).to_have_text(f"Registered as {number('IN', 1)}.")
     expect(page.get_by_role("heading", level=1)).to_have_text(number("IN", 1))
-    expect(main.get_by_text("Request for the 2024 budget report", exact=True)).to_be_visible()
+    expect(main.locator("p.lead")).to_have_text("Request for the 2024 budget report")
     details = main.locator("dl.details")
     expect(details).to_contain_text("Ministerio de Hacienda")
     expect(details).to_contain_text("SGT/2024/118")
@@ -419,9 +419,12 @@ def test_editing_a_document_is_kept_in_its_history_with_the_values_before_and_af
     expect(page.get_by_role("status")).to_have_text(f"Changes to {registered} are saved.")
     expect(main.locator("p.lead")).to_have_text("Solicitud de informe presupuestario")
     history = main.get_by_role("region", name="History")
-    update = history.get_by_role("row").filter(has_text="document.update")
+    update = history.get_by_role("row").filter(has_text="Details changed")
     expect(update).to_have_count(1)
     expect(update.locator("del")).to_contain_text("Solicitud de informe")
     expect(update.locator("del")).not_to_contain_text("presupuestario")
     expect(update.locator("ins")).to_contain_text("Solicitud de informe presupuestario")
     expect(update.get_by_role("cell", name="Lucía Fernández")).to_be_visible()
+    expect(update).to_contain_text("Title")  # the field is named, not shown as a raw key
+    expect(update.locator("dt")).to_have_count(1)  # only the title changed: untouched fields stay as they were
+    expect(update).not_to_contain_text("document_type_id")

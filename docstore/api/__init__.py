@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Flask, current_app, g, jsonify, request, send_file, url_for
 from flask_wtf import CSRFProtect
 
-from docstore import accounts, attachments, audit, clock, correspondents, extraction, organisation, registry
+from docstore import accounts, audit, clock, correspondents, extraction, organisation, registry
 from docstore.api.openapi import build_spec
 from docstore.errors import N_, DocstoreError, Msg, TokenRefused, ValidationFailed
 from docstore.extensions import db
@@ -686,7 +686,8 @@ def list_documents():
         text=request.args.get("q", ""),
         sort=_choice_arg("sort", registry.SORTS) or "-number",
     )
-    return _page_json(registry.list_documents(criteria, *_paging(), viewer=g.api_user), document_json)
+    page = registry.list_documents(criteria, *_paging(), viewer=g.api_user, with_details=True)
+    return _page_json(page, document_json)
 
 
 @bp.get("/documents/<int:document_id>")
@@ -718,7 +719,7 @@ def add_attachments(document_id: int):
     document = registry.get_document(document_id, viewer=g.api_user)
     files = registry.uploads_from(request.files.getlist("file"))
     policy = registry.upload_policy(current_app.config)
-    rows = attachments.add_attachments(_ctx(), document.id, files, policy, _file_store())
+    rows = registry.attach_files(_ctx(), document.id, files, policy, _file_store())
     extraction.wake()
     return jsonify({"items": [attachment_json(row) for row in rows]}), 201
 

@@ -158,6 +158,10 @@ class Document(db.Model):
         CheckConstraint("classification BETWEEN 0 AND 3", name="classification_range"),
         Index("ix_document_series_registered", "series_id", "registered_at"),
         Index("ix_document_status", "status"),
+        # the register views' orders (see registry.SORTS) and the year filter
+        Index("ix_document_year_seq", "year", "seq", "id"),
+        Index("ix_document_registered_at", "registered_at", "id"),
+        Index("ix_document_deadline", "deadline", "id"),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import date, datetime
 
 from flask import Flask, current_app, g, make_response, render_template, request, session
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
@@ -57,6 +58,39 @@ def format_file_size(size: int) -> str:
         if size >= scale:
             return f"{format_decimal(size / scale, '#,##0.#')} {unit}"
     return f"{format_decimal(size)} B"
+
+
+DATE_KEYS = {"deadline", "sender_date", "document_date", "sent_on", "starts_on", "ends_on"}
+DATETIME_KEYS = {"received_at", "expires_at", "revoked_at"}
+
+
+def history_value(value, key: str) -> str:
+    """Return a value of an audit event's field as the user reads it."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if key == "roles" and isinstance(value, list):
+        return ", ".join(translate(ROLES.get(role, role)) for role in value)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if key in ("classification", "clearance") and isinstance(value, int) and 0 <= value < 4:
+        return clearance_names()[value]
+    labels = {"urgency": URGENCIES, "channel": CHANNELS, "status": STATUSES, "direction": DIRECTIONS}.get(key)
+    if labels is not None and value in labels:
+        return translate(labels[value])
+    if key == "kind" and value in DEPARTMENT_KINDS | CORRESPONDENT_KINDS:
+        return translate((DEPARTMENT_KINDS | CORRESPONDENT_KINDS)[value])
+    if key == "locale":
+        return LANGUAGES.get(value, value)
+    try:
+        if key in DATE_KEYS:
+            return format_date(date.fromisoformat(value), "medium")
+        if key in DATETIME_KEYS:
+            return format_datetime(datetime.fromisoformat(value), "medium")
+    except (TypeError, ValueError):
+        pass
+    return str(value)
 
 
 def register_web(app: Flask, babel: Babel) -> None:
@@ -122,6 +156,7 @@ def register_web(app: Flask, babel: Babel) -> None:
         }
 
     app.jinja_env.filters["msg"] = translate
+    app.jinja_env.filters["history_value"] = history_value
     app.jinja_env.filters["role_names"] = lambda roles: ", ".join(translate(ROLES[role]) for role in sorted(roles))
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""

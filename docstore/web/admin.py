@@ -9,8 +9,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 
-from docstore import accounts, audit, organisation, registry
+from docstore import accounts, audit, history, organisation, registry
 from docstore.errors import DocstoreError, ValidationFailed
+from docstore.history import of as history_of
 from docstore.models import DEPARTMENT_KINDS, ROLES
 from docstore.web.common import (
     LANGUAGES,
@@ -117,7 +118,7 @@ def _render_user(user, form=None, reset_form=None, substitution_form=None, statu
     substitution_form.substitute_id.choices = [(None, _("— choose —"))] + [
         (other.id, f"{other.full_name} ({other.username})") for other in accounts.active_users() if other.id != user.id
     ]
-    history = audit.list_events(audit.EventFilter(object_type="user", object_id=str(user.id)), 1, 20)
+    history = history_of("user", user.id, 20)
     return render_template(
         "admin/user_form.html",
         form=form,
@@ -281,7 +282,7 @@ def edit_department(department_id: int):
             flash(_("Changes to %(name)s are saved.", name=department.name), "success")
             return redirect(url_for("admin.departments"))
     status = 422 if form.is_submitted() else 200
-    history = audit.list_events(audit.EventFilter(object_type="department", object_id=str(department.id)), 1, 20)
+    history = history_of("department", department.id, 20)
     return render_template(
         "admin/department_form.html",
         form=form,
@@ -333,7 +334,7 @@ def audit_log():
         since=since,
         until=until + timedelta(days=1) if until else None,
     )
-    page = audit.list_events(criteria, page_number(), page_size())
+    page = history.page(criteria, page_number(), page_size())
     return render_template(
         "admin/audit.html",
         page=page,
@@ -347,7 +348,7 @@ def audit_log():
 @bp.route("/audit/verify", methods=["POST"])
 def verify_audit():
     report = audit.verify_chain() if ConfirmForm().validate_on_submit() else None
-    page = audit.list_events(audit.EventFilter(), 1, page_size())
+    page = history.page(audit.EventFilter(), 1, page_size())
     return render_template(
         "admin/audit.html",
         page=page,

@@ -117,7 +117,7 @@ class RegistrationForm(FlaskForm):
     document_type_id = SelectField(_l("Document type"), coerce=_coerce_optional_int, validate_choice=False)
     urgency = SelectField(_l("Urgency"), validate_choice=False)
     classification = SelectField(_l("Classification"), coerce=int, validate_choice=False)
-    pages = IntegerField(_l("Pages"), validators=[Optional()], render_kw={"min": 1})
+    pages = IntegerField(_l("Number of pages"), validators=[Optional()], render_kw={"min": 1})
     copies = IntegerField(_l("Copies"), validators=[Optional()], render_kw={"min": 1})
     department_id = SelectField(_l("Addressed to"), coerce=_coerce_optional_int, validate_choice=False)
     deadline = DateField(_l("Deadline"), validators=[Optional()])
@@ -141,8 +141,12 @@ class OutgoingForm(RegistrationForm):
     signer_id = SelectField(_l("Signed by"), coerce=_coerce_optional_int, validate_choice=False)
     document_date = DateField(_l("Date of the document"), validators=[Optional()])
     sent_on = DateField(_l("Sent on"), validators=[Optional()])
-    main_recipients = SelectMultipleField(_l("Main recipients"), validate_choice=False)
-    copy_recipients = SelectMultipleField(_l("Copy to"), validate_choice=False)
+    main_recipients = SelectMultipleField(
+        _l("Main recipients"), validate_choice=False, description=_l("Hold Ctrl (⌘ on a Mac) to choose several.")
+    )
+    copy_recipients = SelectMultipleField(
+        _l("Copy to"), validate_choice=False, description=_l("Hold Ctrl (⌘ on a Mac) to choose several.")
+    )
 
 
 class VoidForm(FlaskForm):

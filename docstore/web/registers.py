@@ -13,8 +13,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import storage
-from docstore import accounts, attachments, audit, books, clock, extraction, numbering, organisation, registry
+from docstore import accounts, attachments, books, clock, extraction, numbering, organisation, registry
 from docstore.errors import DocstoreError, ValidationFailed
+from docstore.history import of as history_of
 from docstore.models import CHANNELS, DIRECTIONS, EXTRACTION_STATES, STATUSES, URGENCIES
 from docstore.web.common import (
     audit_context,
@@ -82,10 +83,13 @@ def _fill_choices(form: RegistrationForm, direction: str) -> None:
         form.signer_id.choices = [(None, _("— choose —"))] + [
             (u.id, u.full_name) for u in accounts.active_users() if u.has_role("leader", "admin")
         ]
-        targets = [(f"correspondent:{c.id}", c.name) for c in registry.active_correspondents()] + [
-            (f"department:{row.department.id}", "\u2003" * row.depth + row.department.name)
-            for row in organisation.department_tree(include_inactive=False)
-        ]
+        targets = {  # grouped, so that a clerk sees at once who is outside and who is one of ours
+            _("Address book"): [(f"correspondent:{c.id}", c.name) for c in registry.active_correspondents()],
+            _("Our departments"): [
+                (f"department:{row.department.id}", "\u2003" * row.depth + row.department.name)
+                for row in organisation.department_tree(include_inactive=False)
+            ],
+        }
         form.main_recipients.choices = targets
         form.copy_recipients.choices = targets
 
@@ -229,7 +233,7 @@ def index():
 @login_required
 def show(document_id: int):
     document = visible_document(document_id)
-    history = audit.list_events(audit.EventFilter(object_type="document", object_id=str(document.id)), 1, 50)
+    history = history_of("document", document.id, 50)
     return render_template(
         "registers/show.html",
         document=document,
@@ -280,6 +284,8 @@ def edit(document_id: int):
     elif form.validate_on_submit():
         data = _registration_from(form)
         values = {name: getattr(data, name) for name in registry.editable_fields(document.direction)}
+        if _same_minute(values.get("received_at"), document.received_at):
+            del values["received_at"]  # the form shows minutes: an untouched field must not drop the seconds
         try:
             registry.update_document(audit_context(), document.id, values, current_app.config["OFFICE_TIMEZONE"])
         except ValidationFailed as exc:
@@ -289,6 +295,12 @@ def edit(document_id: int):
             return redirect(url_for("registers.show", document_id=document.id))
     status = 422 if form.is_submitted() else 200
     return render_template("registers/edit.html", form=form, document=document), status
+
+
+def _same_minute(typed: datetime | None, stored: datetime | None) -> bool:
+    if typed is None or stored is None:
+        return False
+    return clock.as_utc(typed).replace(second=0, microsecond=0) == clock.as_utc(stored).replace(second=0, microsecond=0)
 
 
 def _target_value(recipient) -> str:
@@ -321,7 +333,7 @@ def attach(document_id: int):
     document = visible_document(document_id)
     if AttachForm().validate_on_submit():
         try:
-            rows = attachments.add_attachments(audit_context(), document.id, uploads(), upload_policy(), file_store())
+            rows = registry.attach_files(audit_context(), document.id, uploads(), upload_policy(), file_store())
         except DocstoreError as exc:
             message = exc.errors.get("attachments", exc.msg) if isinstance(exc, ValidationFailed) else exc.msg
             flash(translate(message), "error")

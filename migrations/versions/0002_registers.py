@@ -90,6 +90,9 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_document_department_id'), ['department_id'], unique=False)
         batch_op.create_index('ix_document_series_registered', ['series_id', 'registered_at'], unique=False)
         batch_op.create_index('ix_document_status', ['status'], unique=False)
+        batch_op.create_index('ix_document_year_seq', ['year', 'seq', 'id'], unique=False)
+        batch_op.create_index('ix_document_registered_at', ['registered_at', 'id'], unique=False)
+        batch_op.create_index('ix_document_deadline', ['deadline', 'id'], unique=False)
 
     op.create_table('series_counter',
     sa.Column('series_id', sa.Integer(), nullable=False),
@@ -180,11 +183,11 @@ def upgrade():
     op.bulk_insert(
         series,
         [
-            {"code": "IN", "name": "Incoming", "direction": "incoming", "pattern": "IN-{year}-{seq:6}",
+            {"code": "IN", "name": "Incoming · Entrada · 收文", "direction": "incoming", "pattern": "IN-{year}-{seq:6}",
              "active": True, "created_at": now},
-            {"code": "OUT", "name": "Outgoing", "direction": "outgoing", "pattern": "OUT-{year}-{seq:6}",
+            {"code": "OUT", "name": "Outgoing · Salida · 发文", "direction": "outgoing", "pattern": "OUT-{year}-{seq:6}",
              "active": True, "created_at": now},
-            {"code": "INT", "name": "Internal", "direction": "internal", "pattern": "INT-{year}-{seq:6}",
+            {"code": "INT", "name": "Internal · Interno · 内部", "direction": "internal", "pattern": "INT-{year}-{seq:6}",
              "active": True, "created_at": now},
         ],
     )
@@ -205,6 +208,9 @@ def downgrade():
     op.drop_table('attachment')
     op.drop_table('series_counter')
     with op.batch_alter_table('document', schema=None) as batch_op:
+        batch_op.drop_index('ix_document_year_seq')
+        batch_op.drop_index('ix_document_registered_at')
+        batch_op.drop_index('ix_document_deadline')
         batch_op.drop_index('ix_document_status')
         batch_op.drop_index('ix_document_series_registered')
         batch_op.drop_index(batch_op.f('ix_document_department_id'))
