@@ -11,7 +11,7 @@ import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
 
-from docstore import accounts, attachments, audit, database, demo, extraction, i18n, organisation
+from docstore import accounts, attachments, audit, database, demo, extraction, i18n, organisation, registry
 from docstore.errors import DocstoreError, ValidationFailed
 from docstore.models import ROLES
 
@@ -146,6 +146,9 @@ def register(app: Flask) -> None:
         """Load a demo office (departments, a user for every role, correspondents) unless it is loaded."""
         created = demo.load_demo(password, current_app.config["PASSWORD_MIN_LENGTH"])
         if created:
+            config = current_app.config
+            count = demo.load_demo_documents(extraction.file_store(config), registry.upload_policy(config))
+            click.echo(f"{count} demo documents registered")
             names = ", ".join(username for username, *_ in demo.USERS)
             click.echo(f"demo office loaded; users {names} sign in with password {password!r}")
         else:

@@ -1,8 +1,11 @@
-"""A realistic demo office: departments, users for every role and correspondents, in three languages."""
+"""A realistic demo office: departments, users for every role, correspondents and a few registered documents."""
 
 from __future__ import annotations
 
-from docstore import accounts, audit, correspondents, organisation
+from datetime import timedelta
+from io import BytesIO
+
+from docstore import accounts, audit, clock, correspondents, extraction, organisation, registry
 from docstore.models import Department
 
 DEPARTMENTS = [
@@ -65,3 +68,61 @@ def load_demo(password: str, password_min_length: int) -> bool:
     for name, kind, code, email in CORRESPONDENTS:
         correspondents.create_correspondent(ctx, name=name, kind=kind, code=code or "", email=email)
     return True
+
+
+#: Demo register entries: direction, title, sender code (incoming) or recipient codes (outgoing), urgency, text.
+DOCUMENTS = [
+    (
+        "incoming",
+        "Solicitud de información sobre el presupuesto 2027",
+        "E05068001",
+        "urgent",
+        "Se solicita la remisión de la información presupuestaria del ejercicio 2027 antes del 15 de diciembre.",
+    ),
+    (
+        "incoming",
+        "关于做好2027年公文处理工作的通知",
+        "GWYBGT",
+        "normal",
+        "各部门要认真做好公文处理工作，确保公文运转高效、规范。",
+    ),
+    (
+        "incoming",
+        "Request for the annual records transfer schedule",
+        "PDF",
+        "normal",
+        "Please send the schedule for transferring the 2025 records to the central archive.",
+    ),
+    (
+        "outgoing",
+        "Respuesta a la solicitud de información presupuestaria",
+        "E05068001",
+        "urgent",
+        "En respuesta a su solicitud, se remite la información presupuestaria del ejercicio 2027.",
+    ),
+]
+
+
+def load_demo_documents(store, policy, clerk_username: str = "lucia") -> int:
+    """Register a few demo documents (with a small text attachment each) as the demo clerk; return how many."""
+    clerk = accounts.find_user_by_username(clerk_username)
+    office = organisation.find_department_by_code("BGS")
+    if clerk is None or office is None:
+        return 0
+    ctx = audit.Context(clerk.id)
+    by_code = {c.code: c.id for c in registry.active_correspondents() if c.code}
+    series = {s.direction: s.id for s in registry.list_series()}
+    done = 0
+    for direction, title, code, urgency, text in DOCUMENTS:
+        data = registry.Registration(series_id=series[direction], title=title, urgency=urgency, department_id=office.id)
+        if direction == "incoming":
+            data.received_at = clock.now() - timedelta(hours=2)
+            data.channel = "email"
+            data.correspondent_id = by_code[code]
+        else:
+            data.main_recipients = [("correspondent", by_code[code])]
+        upload = registry.Upload("texto.txt", BytesIO(text.encode("utf-8")))
+        registry.register_document(ctx, direction, data, [upload], policy, store)
+        done += 1
+    extraction.wake()
+    return done

@@ -164,3 +164,14 @@ def test_audit_verify_exits_1_naming_a_tampered_event(app, run):
     assert result.exit_code == 1
     assert "TAMPERED: event 2 was altered" in result.stderr
     assert "audit chain BROKEN: 1 problem(s) in 2 events" in result.stderr
+
+
+def test_demo_registers_a_few_documents_with_text_attachments(app):
+    from docstore.models import Attachment, Document
+
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "4 demo documents registered" in result.output
+    numbers = sorted(number for (number,) in db.session.query(Document.number))
+    assert len(numbers) == 4 and any(n.startswith("OUT-") for n in numbers)
+    assert db.session.query(Attachment).count() == 4
