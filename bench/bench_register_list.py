@@ -10,11 +10,12 @@ services. The pages are then requested through the Flask test client as a signed
 - the plan of every statement of the main variants that reads the `document` table (EXPLAIN QUERY PLAN on SQLite,
   EXPLAIN ANALYZE on PostgreSQL), so that a full scan or a sort of the whole table shows.
 
-With --try-indexes the candidate indexes below are created afterwards and everything is measured again.
+With --without-indexes the indexes that serve the register views' orders are dropped afterwards and everything
+is measured again, to show what they are worth.
 PostgreSQL's statistics are refreshed with ANALYZE after loading (as autovacuum would); SQLite gets no ANALYZE,
 as the app never runs one. Figures are printed, nothing is asserted about them.
 
-    .venv/bin/python bench/bench_register_list.py [--documents 100000] [--requests 20] [--try-indexes]
+    .venv/bin/python bench/bench_register_list.py [--documents 100000] [--requests 20] [--without-indexes]
                                                   [--postgres-url URL | --no-postgres]
 """
 
@@ -58,12 +59,8 @@ WORDS = (
     "expediente recurso alegaciones presupuesto personal convocatoria padrón tributos urbanismo medio ambiente "
     "通知 报告 请示 批复 函 纪要"
 ).split()
-#: Indexes tried with --try-indexes: one per ORDER BY of registry.SORTS that no index serves today.
-CANDIDATE_INDEXES = {
-    "ix_document_year_seq": "CREATE INDEX ix_document_year_seq ON document (year, seq)",
-    "ix_document_registered_at": "CREATE INDEX ix_document_registered_at ON document (registered_at, id)",
-    "ix_document_deadline": "CREATE INDEX ix_document_deadline ON document (deadline, id)",
-}
+#: The indexes (migration 0002) that serve the ORDER BY of registry.SORTS; --without-indexes drops them.
+VIEW_INDEXES = ("ix_document_year_seq", "ix_document_registered_at", "ix_document_deadline")
 READS_DOCUMENT = re.compile(r"\bFROM document\b")
 SQL_VERB = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.IGNORECASE)
 
@@ -285,15 +282,15 @@ def measure(kind: str, args) -> None:
         if client.post("/sign-in", data={"username": "clerk", "password": password}).status_code != 302:
             raise RuntimeError("the clerk could not sign in")
         report(app, client, in_series, args, "as migrated (0001, 0002)")
-        if args.try_indexes:
+        if args.without_indexes:
             with app.app_context():
                 with db.engine.begin() as connection:
-                    for statement in CANDIDATE_INDEXES.values():
-                        connection.exec_driver_sql(statement)
+                    for name in VIEW_INDEXES:
+                        connection.exec_driver_sql(f"DROP INDEX {name}")
                 if kind == "postgresql":
                     with db.engine.connect() as connection:
                         connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE document")
-            report(app, client, in_series, args, "with " + ", ".join(CANDIDATE_INDEXES))
+            report(app, client, in_series, args, "without " + ", ".join(VIEW_INDEXES))
         with app.app_context():
             db.engine.dispose()
 
@@ -313,7 +310,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=100_000, help="documents to load (default 100000)")
     parser.add_argument("--requests", type=int, default=20, help="timed requests per page variant (default 20)")
-    parser.add_argument("--try-indexes", action="store_true", help="measure again with the candidate indexes")
+    parser.add_argument(
+        "--without-indexes", action="store_true", help="measure again without the register views' indexes"
+    )
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL, help="server to create a database in")
     parser.add_argument("--no-postgres", action="store_true", help="measure SQLite only")
     args = parser.parse_args()
