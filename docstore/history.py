@@ -56,7 +56,7 @@ FIELDS: dict[str, str] = {
     "roles": N_("Roles"),
     "clearance": N_("Security clearance"),
     "locale": N_("Language"),
-    "active": N_("Active"),
+    "active": N_("Enabled"),
     "department_id": N_("Department"),
     "parent_id": N_("Belongs to"),
     "code": N_("Code"),
