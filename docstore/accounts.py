@@ -6,6 +6,7 @@ and commits; a failure leaves nothing behind.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
@@ -17,6 +18,7 @@ from datetime import date, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from docstore import audit, clock, database
 from docstore.errors import (
@@ -50,6 +52,18 @@ _hasher = PasswordHasher()
 def hash_password(password: str) -> str:
     """Return the Argon2id hash of `password`."""
     return _hasher.hash(password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Return a hash to check unknown usernames against, so that they are not answered faster."""
+    return _hasher.hash(secrets.token_hex(16))
+
+
+def _hash_outside_transaction(password: str) -> str:
+    """Hash `password` after ending the current transaction (hashing is slow by design; SQLite's lock must not wait)."""
+    db.session.commit()
+    return hash_password(password)
 
 
 def password_matches(password_hash: str, password: str) -> bool:
@@ -142,6 +156,7 @@ def create_user(
     _check_password_rules(password or "", password_min_length, errors)
     if errors:
         raise ValidationFailed(errors)
+    password_hash = _hash_outside_transaction(password)
     user = User(
         username=username,
         full_name=values["full_name"],
@@ -150,13 +165,17 @@ def create_user(
         clearance=values["clearance"],
         locale=values["locale"],
         active=True,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         session_token=secrets.token_hex(16),
         password_changed_at=clock.now(),
     )
     user.role_rows = [UserRole(role=role) for role in sorted(values["roles"])]
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same username, created by someone else while the password was being hashed
+        db.session.rollback()
+        raise ValidationFailed({"username": Msg(N_("This username is taken."))}) from None
     audit.record_event(ctx, "user.create", "user", user.id, after=user.as_dict())
     db.session.commit()
     return user
@@ -215,7 +234,9 @@ def set_password(ctx: audit.Context, user_id: int, new_password: str, password_m
     _check_password_rules(new_password or "", password_min_length, errors)
     if errors:
         raise ValidationFailed(errors)
-    user.password_hash = hash_password(new_password)
+    password_hash = _hash_outside_transaction(new_password)
+    user = get_user(user_id)
+    user.password_hash = password_hash
     user.session_token = secrets.token_hex(16)
     user.password_changed_at = clock.now()
     audit.record_event(ctx, "user.password_reset", "user", user.id)
@@ -226,16 +247,19 @@ def change_own_password(
     ctx: audit.Context, user_id: int, current_password: str, new_password: str, password_min_length: int
 ) -> User:
     """Change a user's own password after checking the current one; other sessions are signed out."""
-    user = get_user(user_id)
+    current_hash = get_user(user_id).password_hash
+    db.session.commit()  # checking and hashing passwords is slow: hold no transaction meanwhile
     errors: dict[str, Msg] = {}
-    if not password_matches(user.password_hash, current_password or ""):
+    if not password_matches(current_hash, current_password or ""):
         errors["current_password"] = Msg(N_("This is not your current password."))
     _check_password_rules(new_password or "", password_min_length, errors, "new_password")
     if not errors and new_password == current_password:
         errors["new_password"] = Msg(N_("Choose a password different from the current one."))
     if errors:
         raise ValidationFailed(errors)
-    user.password_hash = hash_password(new_password)
+    password_hash = hash_password(new_password)
+    user = get_user(user_id)
+    user.password_hash = password_hash
     user.session_token = secrets.token_hex(16)
     user.password_changed_at = clock.now()
     audit.record_event(ctx, "user.password_change", "user", user.id)
@@ -333,16 +357,19 @@ def sign_in(username: str, password: str, client_addr: str, policy: SignInPolicy
     if by_name >= policy.max_failures or by_addr >= policy.max_failures_per_address:
         latest = max(t for t in (latest_by_name, latest_by_addr) if t is not None)
         minutes = max(1, math.ceil(((latest + window) - now).total_seconds() / 60))
-        log.warning("sign-in locked for %r from %s (%d/%d failures)", username, client_addr, by_name, by_addr)
+        shown = username[:3] + "…"
+        log.warning("sign-in locked for %r from %s (%d/%d failures)", shown, client_addr, by_name, by_addr)
         raise SignInLocked(Msg(N_("Too many failed sign-ins. Try again in %(minutes)s minutes."), minutes=minutes))
     user = find_user_by_username(username) if username else None
-    password_hash = user.password_hash if user is not None else None
+    password_hash = user.password_hash if user is not None else _dummy_hash()  # unknown names take as long
     db.session.commit()  # checking a password is slow by design: hold no transaction (nor SQLite's lock) meanwhile
-    ok = password_hash is not None and password_matches(password_hash, password or "")
+    ok = password_matches(password_hash, password or "") and user is not None
     db.session.add(LoginAttempt(username=username, client_addr=client_addr, at=now, succeeded=ok and user.active))
     if not ok:
-        log.warning("failed sign-in for %r from %s", username, client_addr)
-        audit.record_event(ctx, "auth.sign_in_failed", "user", user.id if user else None, after={"username": username})
+        # An unknown "username" is often a password typed in the wrong box: keep only its start.
+        shown = username if user is not None else username[:3] + "…"
+        log.warning("failed sign-in for %r from %s", shown, client_addr)
+        audit.record_event(ctx, "auth.sign_in_failed", "user", user.id if user else None, after={"username": shown})
         db.session.commit()
         raise SignInRefused(Msg(N_("Wrong username or password.")))
     if not user.active:

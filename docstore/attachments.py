@@ -151,25 +151,6 @@ def get_attachment(attachment_id: int) -> Attachment:
     return attachment
 
 
-def duplicates_of(document: Document) -> dict[int, list[Document]]:
-    """Return, per attachment of `document`, the other documents that have a file with the same SHA-256."""
-    hashes = {attachment.sha256: attachment.id for attachment in document.attachments}
-    if not hashes:
-        return {}
-    rows = db.session.execute(
-        select(Attachment.sha256, Document)
-        .join(Document, Attachment.document_id == Document.id)
-        .where(Attachment.sha256.in_(hashes), Document.id != document.id)
-        .order_by(Document.id)
-    ).all()
-    found: dict[int, list[Document]] = {}
-    for sha256, other in rows:
-        bucket = found.setdefault(hashes[sha256], [])
-        if other not in bucket:
-            bucket.append(other)
-    return found
-
-
 def extracted_text(attachment_id: int) -> str:
     """Return the text extracted from an attachment ('' when there is none)."""
     row = db.session.get(AttachmentText, attachment_id)
@@ -202,16 +183,19 @@ def claim_next(stale_after: timedelta = timedelta(minutes=15)) -> Claim | None:
         if row is None:
             db.session.commit()
             return None
-        db.session.execute(
+        claimed = db.session.execute(
             update(Attachment)
-            .where(Attachment.id == row.id)
+            .where(Attachment.id == row.id, claimable)  # on PostgreSQL another worker may have claimed it meanwhile
             .values(
                 extraction_state="running",
                 extraction_claimed_at=now,
                 extraction_attempts=Attachment.extraction_attempts + 1,
             )
+            .execution_options(synchronize_session=False)
         )
         db.session.commit()
+    if claimed.rowcount != 1:
+        return claim_next(stale_after)
     return Claim(row.id, row.sha256, row.kind)
 
 

@@ -18,7 +18,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import BinaryIO
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -39,7 +39,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 
-from docstore import clock
+from docstore import clock, numbering
 from docstore.errors import N_, Msg, ValidationFailed
 from docstore.extensions import db
 from docstore.models import (
@@ -202,9 +202,8 @@ def register_rows(
     The period is checked at once (ValidationFailed), the rows are read as they are asked for.
     """
     check_period(start, end)
-    zone = ZoneInfo(timezone)
-    since = clock.as_utc(datetime.combine(start, time.min, tzinfo=zone))
-    before = clock.as_utc(datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone))
+    since = clock.as_utc(numbering.office_day_start(start, timezone))
+    before = clock.as_utc(numbering.office_day_start(end + timedelta(days=1), timezone))
     attachment_count = (
         select(func.count(Attachment.id))
         .where(Attachment.document_id == Document.id)
@@ -235,7 +234,7 @@ def register_rows(
         .order_by(Document.year, Document.seq)
         .execution_options(yield_per=BATCH_SIZE)
     )
-    return _book_rows(query, zone, clearance)
+    return _book_rows(query, ZoneInfo(timezone), clearance)
 
 
 def _book_rows(query, zone: ZoneInfo, clearance: int | None) -> Iterator[BookRow]:

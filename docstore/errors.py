@@ -99,3 +99,16 @@ class TokenRefused(DocstoreError):
 
     code = "invalid_token"
     status = 401
+
+
+class StoredFileMissing(DocstoreError):
+    """A file the database refers to is gone from the store (the integrity check reports it)."""
+
+    code = "file_missing"
+    status = 404
+
+
+class NumberingConflict(Conflict):
+    """A register produced a number that another register already gave (their patterns overlap)."""
+
+    code = "numbering_conflict"

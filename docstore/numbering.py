@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -96,6 +96,11 @@ def office_year(at: datetime, timezone: str) -> int:
 def office_date(at: datetime, timezone: str) -> date:
     """Return the calendar day of the instant `at` in the office's time zone."""
     return at.astimezone(ZoneInfo(timezone)).date()
+
+
+def office_day_start(day: date, timezone: str) -> datetime:
+    """Return the instant the calendar day `day` begins in the office's time zone (aware)."""
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(timezone))
 
 
 def next_sequence(counter_table, series_id: int, year: int) -> int:

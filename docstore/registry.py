@@ -8,17 +8,20 @@ change nothing (and a second upload of the same bytes stores nothing new).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
+from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from docstore import attachments, audit, clock, numbering
-from docstore.errors import N_, Conflict, Msg, NotFound, ValidationFailed
+from docstore.errors import N_, Conflict, Msg, NotFound, NumberingConflict, StoredFileMissing, ValidationFailed
 from docstore.extensions import db
 from docstore.models import (
     CHANNELS,
@@ -35,6 +38,8 @@ from docstore.models import (
     User,
 )
 from docstore.pagination import Page, contains_pattern, paginate
+
+log = logging.getLogger(__name__)
 
 #: direction -> the error for a register of another direction (whole sentences, so that each translates well).
 WRONG_DIRECTION = {
@@ -198,6 +203,15 @@ def _validate_series(values: dict, series: Series | None) -> None:
     department = values.get("department_id", series.department_id if series else None)
     if "pattern" not in errors and "{dept}" in pattern and department is None:
         errors["department_id"] = Msg(N_("The pattern uses {dept}: choose the department."))
+    if "pattern" not in errors and "{code}" not in pattern:
+        query = select(Series).where(Series.pattern == pattern, Series.id != (series.id if series else -1))
+        for other in db.session.execute(query).scalars():
+            if "{dept}" not in pattern or other.department_id == department:
+                errors["pattern"] = Msg(
+                    N_("Register %(code)s has this pattern: the numbers would be the same. Change a prefix."),
+                    code=other.code,
+                )
+                break
     if errors:
         raise ValidationFailed(errors)
 
@@ -262,20 +276,29 @@ def _check_not_future(values: Registration, errors: dict, name: str, today: date
         errors[name] = Msg(N_("This date is in the future."))
 
 
-def _exists(model, ident, active_only: bool = True) -> bool:
-    row = db.session.get(model, ident) if ident is not None else None
-    return row is not None and (not active_only or getattr(row, "active", True))
-
-
 def _validate_registration(
-    data: Registration, direction: str, now: datetime, timezone: str, actor: User | None = None
+    data: Registration,
+    direction: str,
+    now: datetime,
+    timezone: str,
+    actor: User | None = None,
+    kept: frozenset[str] = frozenset(),
 ) -> None:
-    """Check every rule of a registration by `actor` (None: the system), collecting all the errors."""
+    """Check every rule of a registration by `actor` (None: the system), collecting all the errors.
+
+    `kept` names the fields an edit leaves as they were: what they refer to may have been retired since, and an
+    old document must stay editable.
+    """
     errors: dict[str, Msg] = {}
+
+    def _exists(model, ident, name: str) -> bool:
+        row = db.session.get(model, ident) if ident is not None else None
+        return row is not None and (name in kept or getattr(row, "active", True))
+
     if actor is not None and isinstance(data.classification, int) and data.classification > actor.clearance:
         errors["classification"] = Msg(N_("This is above your own clearance: ask a colleague cleared for it."))
     series = db.session.get(Series, data.series_id) if data.series_id is not None else None
-    if series is None or not series.active:
+    if series is None or not (series.active or "series_id" in kept):
         errors["series_id"] = Msg(N_("Choose a register."))
     elif series.direction != direction:
         errors["series_id"] = Msg(WRONG_DIRECTION[direction])
@@ -283,7 +306,7 @@ def _validate_registration(
     _check_text(data, errors, "sender_reference", 120)
     _check_text(data, errors, "summary", 10_000)
     _check_text(data, errors, "notes", 10_000)
-    if data.document_type_id is not None and not _exists(DocumentType, data.document_type_id):
+    if data.document_type_id is not None and not _exists(DocumentType, data.document_type_id, "document_type_id"):
         errors["document_type_id"] = Msg(N_("Choose a document type."))
     if data.urgency not in URGENCIES:
         errors["urgency"] = Msg(N_("Choose an urgency."))
@@ -291,7 +314,7 @@ def _validate_registration(
         errors["classification"] = Msg(N_("Choose a classification level."))
     _check_count(data, errors, "pages")
     _check_count(data, errors, "copies")
-    if data.department_id is not None and not _exists(Department, data.department_id):
+    if data.department_id is not None and not _exists(Department, data.department_id, "department_id"):
         errors["department_id"] = Msg(N_("Choose an active department."))
     today = numbering.office_date(now, timezone)
     if direction == "incoming":
@@ -306,13 +329,15 @@ def _validate_registration(
         _check_text(data, errors, "new_correspondent_name", 300)
         if data.correspondent_id is None and not data.new_correspondent_name:
             errors["correspondent_id"] = Msg(N_("Choose the sender, or add them to the address book."))
-        elif data.correspondent_id is not None and not _exists(Correspondent, data.correspondent_id):
+        elif data.correspondent_id is not None and not _exists(
+            Correspondent, data.correspondent_id, "correspondent_id"
+        ):
             errors["correspondent_id"] = Msg(N_("This sender is not in the address book."))
         _check_not_future(data, errors, "sender_date", today)
     if direction == "outgoing":
         if data.department_id is None and "department_id" not in errors:
             errors["department_id"] = Msg(N_("Choose the issuing department."))
-        if data.signer_id is not None and not _exists(User, data.signer_id):
+        if data.signer_id is not None and not _exists(User, data.signer_id, "signer_id"):
             errors["signer_id"] = Msg(N_("Choose an active user as signer."))
         _check_not_future(data, errors, "document_date", today)
         if not data.main_recipients:
@@ -320,7 +345,7 @@ def _validate_registration(
         for name in ("main_recipients", "copy_recipients"):
             for target, ident in getattr(data, name):
                 model = Correspondent if target == "correspondent" else Department
-                if target not in ("correspondent", "department") or not _exists(model, ident):
+                if target not in ("correspondent", "department") or not _exists(model, ident, name):
                     errors[name] = Msg(N_("A recipient is not in the address book or the organisation."))
     received_on = numbering.office_date(clock.as_utc(data.received_at), timezone) if data.received_at else None
     if data.deadline is not None and received_on is not None and data.deadline < received_on:
@@ -389,7 +414,21 @@ def register_document(
                 document.recipients.append(DocumentRecipient(role=role, position=position, **{f"{target}_id": ident}))
                 position += 1
     db.session.add(document)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # another register's pattern made the same number: say so, take nothing
+        db.session.rollback()
+        log.error("number %s of register %s is taken by another register", number, series.code)
+        raise NumberingConflict(
+            Msg(
+                N_(
+                    "Number %(number)s is already used by another register: an administrator must change the "
+                    "pattern of register %(code)s."
+                ),
+                number=number,
+                code=series.code,
+            )
+        ) from exc
     attachments.add_rows(document, stored, ctx, now)
     audit.record_event(ctx, "document.register", "document", document.id, after=document_snapshot(document))
     db.session.commit()
@@ -442,6 +481,18 @@ def get_document(document_id: int, viewer: User | None = None) -> Document:
     return document
 
 
+def attachment_file(attachment_id: int, viewer: User, store) -> tuple[Attachment, Path]:
+    """Return an attachment `viewer` may open and the path of its stored bytes; raise StoredFileMissing if gone."""
+    attachment = visible_attachment(attachment_id, viewer)
+    path = store.path(attachment.sha256)
+    if not path.is_file():
+        log.error("stored file %s of attachment %s is missing", attachment.sha256, attachment.id)
+        raise StoredFileMissing(
+            Msg(N_("The stored file of “%(name)s” is missing. Tell an administrator."), name=attachment.filename)
+        )
+    return attachment, path
+
+
 def visible_attachment(attachment_id: int, viewer: User) -> Attachment:
     """Return the attachment with `attachment_id` if `viewer` may open its document; raise NotFound otherwise.
 
@@ -451,11 +502,6 @@ def visible_attachment(attachment_id: int, viewer: User) -> Attachment:
     if attachment is None or not can_view(viewer, attachment.document):
         raise NotFound(Msg(N_("No such attachment.")))
     return attachment
-
-
-def find_by_number(number: str) -> Document | None:
-    """Return the document registered as `number`, if any."""
-    return db.session.execute(select(Document).where(Document.number == number.strip())).scalar_one_or_none()
 
 
 def _ensure_editable(document: Document) -> None:
@@ -490,7 +536,9 @@ def update_document(ctx: audit.Context, document_id: int, values: dict, timezone
     ]
     for name, value in values.items():
         setattr(data, name, value)
-    _validate_registration(data, document.direction, clock.now(), timezone, _actor(ctx))
+    unchanged = {name for name in EDITABLE_FIELDS if name not in values or values[name] == getattr(document, name)}
+    kept = frozenset({"series_id", "main_recipients", "copy_recipients"} | unchanged)
+    _validate_registration(data, document.direction, clock.now(), timezone, _actor(ctx), kept)
     before = document_snapshot(document)
     for name in values:
         setattr(document, name, getattr(data, name))
@@ -641,6 +689,25 @@ def list_documents(
         *((selectinload(Document.recipients), selectinload(Document.attachments)) if with_details else ()),
     )
     return paginate(query.order_by(*SORTS.get(criteria.sort, SORTS["-number"])), page, per_page)
+
+
+def duplicates_of(document: Document, viewer: User) -> dict[int, list[Document]]:
+    """Return, per attachment of `document`, the other documents `viewer` may see that hold the same file."""
+    hashes = {attachment.sha256: attachment.id for attachment in document.attachments}
+    if not hashes:
+        return {}
+    query = (
+        select(Attachment.sha256, Document)
+        .join(Document, Attachment.document_id == Document.id)
+        .where(Attachment.sha256.in_(hashes), Document.id != document.id)
+        .order_by(Document.id)
+    )
+    found: dict[int, list[Document]] = {}
+    for sha256, other in db.session.execute(visible_to(query, viewer)).all():
+        bucket = found.setdefault(hashes[sha256], [])
+        if other not in bucket:
+            bucket.append(other)
+    return found
 
 
 def active_correspondents() -> list[Correspondent]:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from docstore import audit, correspondents, extraction, organisation, registry
-from docstore.errors import Conflict, ValidationFailed
+from docstore.errors import Conflict, NumberingConflict, ValidationFailed
 from docstore.extensions import db
 from docstore.models import Attachment, Correspondent, Document, Series
 
@@ -76,9 +76,7 @@ def test_attachments_are_kept_byte_for_byte_and_deduplicated(app, clerk, sender,
     assert [a.sha256 for a in first.attachments][0] == digest
     assert store.path(digest).read_bytes() == pdf
     assert [a.kind for a in first.attachments] == ["pdf", "text"]
-    from docstore import attachments
-
-    duplicates = attachments.duplicates_of(second)
+    duplicates = registry.duplicates_of(second, clerk)
     assert [d.number for d in duplicates[second.attachments[0].id]] == [first.number]
     stored_files = [p for p in Path(app.config["FILES_DIR"]).rglob("*") if p.is_file()]
     assert len(stored_files) == 2  # the second upload of the same bytes stored nothing new
@@ -285,3 +283,79 @@ def test_a_clerk_cannot_register_above_their_own_clearance(app, clerk, sender, s
         _register(clerk, _incoming(sender, classification=clerk.clearance + 1), store=store)
     assert set(failure.value.errors) == {"classification"}
     assert db.session.query(Document).count() == 0
+
+
+def test_duplicate_warnings_never_name_a_document_the_user_may_not_see(app, clerk, sender, store, make_user):
+    secret_clerk = make_user("wang.fang", "clerk", clearance=3)
+    payload = b"the same bytes in two documents"
+    hidden = _register(secret_clerk, _incoming(sender, classification=3), [_upload("a.txt", payload)], store)
+    mine = _register(clerk, _incoming(sender), [_upload("b.txt", payload)], store)
+    assert registry.duplicates_of(mine, clerk) == {}
+    assert [d.id for d in registry.duplicates_of(mine, secret_clerk)[mine.attachments[0].id]] == [hidden.id]
+
+
+def test_a_missing_stored_file_is_reported_not_crashed_on(app, client, clerk, sender, store, sign_in):
+    document = _register(clerk, _incoming(sender), [_upload("a.txt", b"will vanish")], store)
+    path = store.path(document.attachments[0].sha256)
+    path.chmod(0o644)
+    path.unlink()
+    sign_in("lucia")
+    response = client.get(f"/attachments/{document.attachments[0].id}/download")
+    assert response.status_code == 404
+    assert "is missing" in response.get_data(as_text=True)
+
+
+def test_two_registers_cannot_share_a_pattern_and_a_clash_takes_no_number(app, clerk, sender, store):
+    with pytest.raises(ValidationFailed) as failure:
+        registry.create_series(
+            audit.SYSTEM, code="IN2", name="Other", direction="incoming", pattern="IN-{year}-{seq:6}"
+        )
+    assert "IN" in str(failure.value.errors["pattern"])
+    other = registry.create_series(
+        audit.SYSTEM, code="IN2", name="Other", direction="incoming", pattern="IN-{year}-{seq}"
+    )
+    _register(clerk, _incoming(sender, series_id=other.id), store=store)  # IN-<year>-1
+    clash = registry.create_series(
+        audit.SYSTEM, code="IN3", name="Clash", direction="incoming", pattern="IN-{year}-{seq:1}"
+    )
+    with pytest.raises(NumberingConflict):
+        _register(clerk, _incoming(sender, series_id=clash.id), store=store)
+    assert db.session.query(Document).filter_by(series_id=clash.id).count() == 0
+
+
+def test_an_old_document_stays_editable_after_what_it_refers_to_is_retired(app, clerk, sender, store):
+    finance = organisation.create_department(audit.SYSTEM, code="CW", name="Finance")
+    document = _register(clerk, _incoming(sender, department_id=finance.id), store=store)
+    correspondents.update_correspondent(audit.SYSTEM, sender.id, {"active": False})
+    organisation.set_department_active(audit.SYSTEM, finance.id, False)
+    registry.update_series(audit.SYSTEM, _series("IN").id, {"active": False})
+    values = {name: getattr(document, name) for name in registry.editable_fields("incoming")}
+    values["title"] = "Corrected title"
+    registry.update_document(audit.Context(clerk.id), document.id, values)
+    assert registry.get_document(document.id).title == "Corrected title"
+    retired = organisation.create_department(audit.SYSTEM, code="OLD", name="Old")
+    organisation.set_department_active(audit.SYSTEM, retired.id, False)
+    with pytest.raises(ValidationFailed) as failure:  # but a retired department cannot be newly chosen
+        registry.update_document(audit.Context(clerk.id), document.id, {"department_id": retired.id})
+    assert set(failure.value.errors) == {"department_id"}
+
+
+def test_editing_an_outgoing_document_keeps_its_recipients(app, client, clerk, sender, store, sign_in):
+    office = organisation.create_department(audit.SYSTEM, code="BGS", name="Office")
+    data = registry.Registration(
+        series_id=_series("OUT").id, title="Respuesta", department_id=office.id,
+        main_recipients=[("correspondent", sender.id)],
+    )
+    document = _register(clerk, data, store=store, direction="outgoing")
+    sign_in("lucia")
+    page = client.get(f"/documents/{document.id}/edit").get_data(as_text=True)
+    assert "cannot be changed here" in page and 'name="main_recipients"' not in page
+    response = client.post(
+        f"/documents/{document.id}/edit",
+        data={"title": "Respuesta definitiva", "urgency": "normal", "classification": "0",
+              "department_id": str(office.id)},
+    )
+    assert response.status_code == 302
+    edited = registry.get_document(document.id)
+    assert edited.title == "Respuesta definitiva"
+    assert [(r.role, r.name) for r in edited.recipients] == [("main", "Ministerio de Hacienda")]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import wraps
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request, send_file, url_for
 from flask_wtf import CSRFProtect
 
-from docstore import accounts, audit, clock, correspondents, extraction, organisation, registry
+from docstore import accounts, audit, clock, correspondents, extraction, numbering, organisation, registry
 from docstore.api.openapi import build_spec
 from docstore.errors import N_, DocstoreError, Msg, TokenRefused, ValidationFailed
 from docstore.extensions import db
@@ -622,7 +622,7 @@ def _day_start_arg(name: str, days_later: int = 0) -> datetime | None:
     day = _date_value({name: request.args.get(name) or None}, name)
     if day is None:
         return None
-    return datetime.combine(day + timedelta(days=days_later), time.min, tzinfo=_office_zone())
+    return numbering.office_day_start(day + timedelta(days=days_later), current_app.config["OFFICE_TIMEZONE"])
 
 
 @bp.get("/series")
@@ -733,9 +733,9 @@ def get_receipt(document_id: int):
 @bp.get("/attachments/<int:attachment_id>/content")
 @authenticated()
 def attachment_content(attachment_id: int):
-    attachment = registry.visible_attachment(attachment_id, g.api_user)
+    attachment, path = registry.attachment_file(attachment_id, g.api_user, _file_store())
     return send_file(
-        _file_store().path(attachment.sha256),
+        path,
         mimetype=attachment.mime,
         as_attachment=True,
         download_name=attachment.filename,

@@ -14,7 +14,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from docstore import accounts, database, extraction
+from docstore import accounts, clock, database, extraction, numbering
 from docstore.api import API_PREFIX, json_error
 from docstore.errors import DocstoreError, NotFound
 from docstore.extensions import db, login_manager
@@ -157,6 +157,9 @@ def register_web(app: Flask, babel: Babel) -> None:
 
     app.jinja_env.filters["msg"] = translate
     app.jinja_env.filters["history_value"] = history_value
+    app.jinja_env.filters["office_date"] = lambda value: numbering.office_date(
+        clock.as_utc(value), app.config["OFFICE_TIMEZONE"]
+    )
     app.jinja_env.filters["role_names"] = lambda roles: ", ".join(translate(ROLES[role]) for role in sorted(roles))
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""

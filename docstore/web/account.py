@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user
 
 from docstore import accounts, clock
 from docstore.errors import DocstoreError, ValidationFailed
-from docstore.web.common import LANGUAGES, audit_context, password_min_length, show_errors, translate
+from docstore.web.common import LANGUAGES, audit_context, office_today, password_min_length, show_errors, translate
 from docstore.web.forms import ChangePasswordForm, ConfirmForm, LanguageForm, TokenForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -33,7 +33,7 @@ def _render(password_form=None, language_form=None, token_form=None, new_secret=
             token_form=token_form or _token_form(),
             confirm_form=ConfirmForm(),
             tokens=accounts.list_tokens(current_user.id),
-            represented=accounts.represented_by(current_user.id, clock.now().date()),
+            represented=accounts.represented_by(current_user.id, office_today()),
             now=clock.now(),
             new_secret=new_secret,
             min_length=password_min_length(),

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_timezone
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from docstore import accounts, audit, history, organisation, registry
+from docstore import accounts, audit, history, numbering, organisation, registry
 from docstore.errors import DocstoreError, ValidationFailed
 from docstore.history import of as history_of
 from docstore.models import DEPARTMENT_KINDS, ROLES
@@ -319,7 +317,7 @@ def _parse_day(value: str | None) -> datetime | None:
         day = datetime.strptime((value or "").strip(), "%Y-%m-%d").date()
     except ValueError:
         return None
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(get_timezone().zone))  # a pytz zone as tzinfo is LMT
+    return numbering.office_day_start(day, current_app.config["OFFICE_TIMEZONE"])
 
 
 @bp.route("/audit")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import wraps
 
 from flask import abort, current_app, request
@@ -9,7 +10,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from wtforms import Form
 
-from docstore import accounts, audit
+from docstore import accounts, audit, clock, numbering
 from docstore.errors import ValidationFailed
 from docstore.messages import translate
 from docstore.models import CLEARANCE_LEVELS
@@ -31,6 +32,11 @@ def audit_context() -> audit.Context:
     """Return the audit context of the current request."""
     actor = current_user.id if current_user.is_authenticated else None
     return audit.Context(actor_id=actor, client_addr=request.remote_addr)
+
+
+def office_today() -> date:
+    """Return today's date in the office's time zone."""
+    return numbering.office_date(clock.now(), current_app.config["OFFICE_TIMEZONE"])
 
 
 def password_min_length() -> int:
@@ -65,7 +71,7 @@ def roles_required(*roles: str):
 def page_number() -> int:
     """Return the ?page= of the request (1 when missing or invalid)."""
     value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID else 1
 
 
 def page_size() -> int:

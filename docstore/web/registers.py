@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import io
 import tempfile
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale, get_timezone, ngettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import storage
-from docstore import accounts, attachments, books, clock, extraction, numbering, organisation, registry
+from docstore import accounts, books, clock, extraction, numbering, organisation, registry
 from docstore.errors import DocstoreError, ValidationFailed
 from docstore.history import of as history_of
 from docstore.models import CHANNELS, DIRECTIONS, EXTRACTION_STATES, STATUSES, URGENCIES
@@ -121,21 +121,22 @@ def _registration_from(form: RegistrationForm) -> registry.Registration:
         data.received_at = _office_datetime(form.received_at.data)
         data.channel = form.channel.data
         data.correspondent_id = form.correspondent_id.data
-        data.new_correspondent_name = form.new_correspondent_name.data or ""
+        data.new_correspondent_name = form.new_correspondent_name.data or "" if "new_correspondent_name" in form else ""
         data.sender_reference = form.sender_reference.data or ""
         data.sender_date = form.sender_date.data
     if isinstance(form, OutgoingForm):
         data.signer_id = form.signer_id.data
         data.document_date = form.document_date.data
         data.sent_on = form.sent_on.data
-        data.main_recipients = _targets(form.main_recipients.data)
-        data.copy_recipients = _targets(form.copy_recipients.data)
+        if "main_recipients" in form:
+            data.main_recipients = _targets(form.main_recipients.data)
+            data.copy_recipients = _targets(form.copy_recipients.data)
     return data
 
 
 def _warn_duplicates(document) -> None:
     """Say when an attached file is already attached to other documents (they are linked on the page)."""
-    found = attachments.duplicates_of(document)
+    found = registry.duplicates_of(document, current_user)
     numbers = sorted({other.number for others in found.values() for other in others})
     if numbers:
         flash(_("A file you attached is already attached to %(numbers)s.", numbers=", ".join(numbers)), "info")
@@ -191,7 +192,7 @@ def _day(value: str | None) -> date | None:
 
 def _day_start(value: str | None) -> datetime | None:
     day = _day(value)
-    return None if day is None else datetime.combine(day, time.min, tzinfo=get_timezone())
+    return None if day is None else numbering.office_day_start(day, current_app.config["OFFICE_TIMEZONE"])
 
 
 @bp.route("/documents/")
@@ -238,7 +239,7 @@ def show(document_id: int):
         "registers/show.html",
         document=document,
         history=history,
-        duplicates=attachments.duplicates_of(document),
+        duplicates=registry.duplicates_of(document, current_user),
         void_form=VoidForm(),
         attach_form=AttachForm(),
         can_edit=current_user.has_role(*CLERKS) and document.status == "registered",
@@ -273,14 +274,14 @@ def edit(document_id: int):
     form = FORMS[document.direction](obj=document)
     _fill_choices(form, document.direction)
     del form.attachments
+    for name in ("main_recipients", "copy_recipients", "new_correspondent_name"):  # set when registering only
+        if name in form:
+            delattr(form, name)
     form.series_id.render_kw = {"disabled": True}
     if request.method == "GET":
         if isinstance(form, IncomingForm) and document.received_at:
             local = clock.as_utc(document.received_at).astimezone(ZoneInfo(current_app.config["OFFICE_TIMEZONE"]))
             form.received_at.data = local.replace(tzinfo=None)
-        if isinstance(form, OutgoingForm):
-            form.main_recipients.data = [_target_value(r) for r in document.recipients if r.role == "main"]
-            form.copy_recipients.data = [_target_value(r) for r in document.recipients if r.role == "copy"]
     elif form.validate_on_submit():
         data = _registration_from(form)
         values = {name: getattr(data, name) for name in registry.editable_fields(document.direction)}
@@ -303,10 +304,6 @@ def _same_minute(typed: datetime | None, stored: datetime | None) -> bool:
     return clock.as_utc(typed).replace(second=0, microsecond=0) == clock.as_utc(stored).replace(second=0, microsecond=0)
 
 
-def _target_value(recipient) -> str:
-    if recipient.correspondent_id:
-        return f"correspondent:{recipient.correspondent_id}"
-    return f"department:{recipient.department_id}"
 
 
 @bp.route("/documents/<int:document_id>/void", methods=["POST"])
@@ -345,12 +342,8 @@ def attach(document_id: int):
 
 
 def _attachment_file(attachment_id: int, inline: bool):
-    attachment = registry.visible_attachment(attachment_id, current_user)
+    attachment, path = registry.attachment_file(attachment_id, current_user, file_store())
     if inline and attachment.kind not in PREVIEWABLE:
-        abort(404)
-    try:
-        path = file_store().path(attachment.sha256)
-    except storage.StorageError:
         abort(404)
     response = send_file(
         path,
@@ -362,7 +355,10 @@ def _attachment_file(attachment_id: int, inline: bool):
     )
     if inline:  # the document page shows the preview in a frame of its own
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
-        response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+        policy = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
+        if attachment.kind != "pdf":  # Chromium's PDF viewer needs scripts; an image or a text never does
+            policy += "; sandbox"
+        response.headers["Content-Security-Policy"] = policy
     return response
 
 
