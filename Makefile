@@ -64,7 +64,7 @@ translations: $(BIN)/.installed  ## Re-extract the marked texts into messages.po
 	$(BIN)/pybabel update -i docstore/translations/messages.pot -d docstore/translations --ignore-obsolete
 
 bench: setup  ## Run the benchmarks (they print figures; nothing is asserted).
-	@for script in bench/bench_*.py; do [ -e "$$script" ] && $(BIN)/python "$$script"; done; true
+	@set -e; for script in bench/bench_*.py; do $(BIN)/python "$$script"; done
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache test-artifacts

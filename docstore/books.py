@@ -253,7 +253,7 @@ def _book_rows(query, zone: ZoneInfo, clearance: int | None) -> Iterator[BookRow
             urgency=row.urgency,
             classification=row.classification,
             status=row.status,
-            void_reason=row.void_reason or "",
+            void_reason="" if withheld else row.void_reason or "",
             attachment_count=row.attachment_count,
             withheld=withheld,
         )

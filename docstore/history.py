@@ -15,7 +15,7 @@ from sqlalchemy import select
 from docstore import audit
 from docstore.errors import N_
 from docstore.extensions import db
-from docstore.models import AuditEvent, Correspondent, Department, DocumentType, Series, User
+from docstore.models import AuditEvent, Correspondent, Department, Document, DocumentType, Series, User
 from docstore.pagination import Page
 
 ACTIONS: dict[str, str] = {
@@ -134,10 +134,25 @@ class Entry:
     event: AuditEvent
     label: str
     changes: list[Change]
+    withheld: bool = False
 
 
-def describe(events: list[AuditEvent]) -> list[Entry]:
-    """Return `events` with readable labels and the names of the objects their ids point to."""
+def withheld_documents(events: list[AuditEvent], viewer: User | None) -> set[str]:
+    """Return the ids (as the log writes them) of the documents in `events` classified above `viewer`'s clearance."""
+    ids = {int(e.object_id) for e in events if e.object_type == "document" and (e.object_id or "").isdigit()}
+    if viewer is None or not ids:
+        return set()
+    query = select(Document.id).where(Document.id.in_(ids), Document.classification > viewer.clearance)
+    return {str(ident) for ident in db.session.execute(query).scalars()}
+
+
+def describe(events: list[AuditEvent], viewer: User | None = None) -> list[Entry]:
+    """Return `events` with readable labels and the names of the objects their ids point to.
+
+    The details of events about documents classified above `viewer`'s clearance are withheld (the event itself
+    stays visible: an administrator still sees that something happened, and when, and by whom).
+    """
+    withheld = withheld_documents(events, viewer)
     decoded = [(event, audit.decode(event.before) or {}, audit.decode(event.after) or {}) for event in events]
     wanted: dict[type, set[int]] = {}
     for _event, before, after in decoded:
@@ -174,6 +189,9 @@ def describe(events: list[AuditEvent]) -> list[Entry]:
 
     entries = []
     for event, before, after in decoded:
+        if event.object_type == "document" and event.object_id in withheld:
+            entries.append(Entry(event, ACTIONS.get(event.action, event.action), [], withheld=True))
+            continue
         keys = [key for key in after if key not in HIDDEN] + [
             key for key in before if key not in after and key not in HIDDEN
         ]
@@ -187,13 +205,13 @@ def describe(events: list[AuditEvent]) -> list[Entry]:
     return entries
 
 
-def of(object_type: str, object_id: int, limit: int = 50) -> list[Entry]:
-    """Return the latest `limit` events about one object, newest first, ready to read."""
+def of(object_type: str, object_id: int, limit: int = 50, viewer: User | None = None) -> list[Entry]:
+    """Return the latest `limit` events about one object, newest first, ready to read by `viewer`."""
     page = audit.list_events(audit.EventFilter(object_type=object_type, object_id=str(object_id)), 1, limit)
-    return describe(page.items)
+    return describe(page.items, viewer)
 
 
-def page(criteria: audit.EventFilter, number: int, per_page: int) -> Page[Entry]:
-    """Return one page of the audit log (as `audit.list_events`), its events ready to read."""
+def page(criteria: audit.EventFilter, number: int, per_page: int, viewer: User | None = None) -> Page[Entry]:
+    """Return one page of the audit log (as `audit.list_events`), its events ready to read by `viewer`."""
     events = audit.list_events(criteria, number, per_page)
-    return Page(describe(events.items), events.page, events.per_page, events.total)
+    return Page(describe(events.items, viewer), events.page, events.per_page, events.total)

@@ -628,6 +628,8 @@ SORTS = {
 
 #: Roles that see the registers of the whole office (within their clearance); others see their department's.
 OFFICE_WIDE_ROLES = ("admin", "clerk", "leader", "archivist")
+#: Roles that register documents, edit them, void numbers and attach files.
+CLERK_ROLES = ("clerk", "admin")
 
 
 def can_view(user: User, document: Document) -> bool:

@@ -343,7 +343,9 @@ def test_an_old_document_stays_editable_after_what_it_refers_to_is_retired(app, 
 def test_editing_an_outgoing_document_keeps_its_recipients(app, client, clerk, sender, store, sign_in):
     office = organisation.create_department(audit.SYSTEM, code="BGS", name="Office")
     data = registry.Registration(
-        series_id=_series("OUT").id, title="Respuesta", department_id=office.id,
+        series_id=_series("OUT").id,
+        title="Respuesta",
+        department_id=office.id,
         main_recipients=[("correspondent", sender.id)],
     )
     document = _register(clerk, data, store=store, direction="outgoing")
@@ -352,10 +354,30 @@ def test_editing_an_outgoing_document_keeps_its_recipients(app, client, clerk, s
     assert "cannot be changed here" in page and 'name="main_recipients"' not in page
     response = client.post(
         f"/documents/{document.id}/edit",
-        data={"title": "Respuesta definitiva", "urgency": "normal", "classification": "0",
-              "department_id": str(office.id)},
+        data={
+            "title": "Respuesta definitiva",
+            "urgency": "normal",
+            "classification": "0",
+            "department_id": str(office.id),
+        },
     )
     assert response.status_code == 302
     edited = registry.get_document(document.id)
     assert edited.title == "Respuesta definitiva"
     assert [(r.role, r.name) for r in edited.recipients] == [("main", "Ministerio de Hacienda")]
+
+
+def test_the_audit_log_withholds_classified_details_from_a_less_cleared_admin(
+    app, client, sender, store, make_user, sign_in, token_for
+):
+    secret_clerk = make_user("wang.fang", "clerk", clearance=3)
+    document = _register(secret_clerk, _incoming(sender, title="Plan secreto", classification=3), store=store)
+    make_user("boss", "admin", clearance=1)
+    sign_in("boss")
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "Plan secreto" not in page and "Details withheld" in page
+    events = client.get(
+        "/api/v1/audit-events?object_type=document",
+        headers=token_for(db.session.query(type(secret_clerk)).filter_by(username="boss").one()),
+    ).get_json()["items"]
+    assert events and all(e["withheld"] and e["after"] is None for e in events if e["object_id"] == str(document.id))

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Flask, current_app, g, jsonify, request, send_file, url_for
 from flask_wtf import CSRFProtect
 
-from docstore import accounts, audit, clock, correspondents, extraction, numbering, organisation, registry
+from docstore import accounts, audit, clock, correspondents, extraction, history, numbering, organisation, registry
 from docstore.api.openapi import build_spec
 from docstore.errors import N_, DocstoreError, Msg, TokenRefused, ValidationFailed
 from docstore.extensions import db
@@ -441,7 +441,8 @@ def revoke_token(token_id: int):
 # --- audit log -------------------------------------------------------------------------------------------------
 
 
-def _event_json(event) -> dict:
+def _event_json(event, withheld: bool = False) -> dict:
+    """Return an audit event as the API shows it; `withheld` hides the values of a classified document's event."""
     return {
         "seq": event.seq,
         "occurred_at": clock.as_utc(event.occurred_at).isoformat(),
@@ -450,8 +451,9 @@ def _event_json(event) -> dict:
         "action": event.action,
         "object_type": event.object_type,
         "object_id": event.object_id,
-        "before": audit.decode(event.before),
-        "after": audit.decode(event.after),
+        "before": None if withheld else audit.decode(event.before),
+        "after": None if withheld else audit.decode(event.after),
+        "withheld": withheld,
         "client_addr": event.client_addr,
         "hash": event.chain_hash,
         "prev_hash": event.prev_hash,
@@ -469,7 +471,9 @@ def list_audit_events():
         since=_datetime_arg("since"),
         until=_datetime_arg("until"),
     )
-    return _page_json(audit.list_events(criteria, *_paging()), _event_json)
+    page = audit.list_events(criteria, *_paging())
+    withheld = history.withheld_documents(page.items, g.api_user)
+    return _page_json(page, lambda e: _event_json(e, e.object_type == "document" and e.object_id in withheld))
 
 
 @bp.get("/audit-events/verify")
@@ -487,7 +491,7 @@ def verify_audit_events():
 
 # --- registers -------------------------------------------------------------------------------------------------
 
-CLERKS = ("admin", "clerk")
+CLERKS = registry.CLERK_ROLES
 DATE_FIELDS = ("deadline", "sender_date", "document_date", "sent_on")
 RECIPIENT_FIELDS = ("main_recipients", "copy_recipients")
 RECIPIENT_TARGETS = ("correspondent_id", "department_id")

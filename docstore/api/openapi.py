@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from docstore import registry
 from docstore.models import CHANNELS, DIRECTIONS, EXTRACTION_STATES, STATUSES, URGENCIES
 
@@ -81,8 +83,9 @@ def _ok(schema_name: str | None = None, schema: dict | None = None, description:
     return {"description": description, **_json(schema or _ref(schema_name))}
 
 
+@functools.cache
 def build_spec(prefix: str) -> dict:
-    """Return the OpenAPI document of the API mounted at `prefix`."""
+    """Return the OpenAPI document of the API mounted at `prefix` (built once; callers must not change it)."""
     nullable_str = {"type": ["string", "null"]}
     nullable_int = {"type": ["integer", "null"]}
     schemas = {
@@ -232,6 +235,10 @@ def build_spec(prefix: str) -> dict:
                 "object_id": nullable_str,
                 "before": {},
                 "after": {},
+                "withheld": {
+                    "type": "boolean",
+                    "description": "True when before/after are hidden: the document is classified above the caller",
+                },
                 "client_addr": nullable_str,
                 "hash": {"type": "string"},
                 "prev_hash": {"type": "string"},

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from docstore import accounts, audit, history, numbering, organisation, registry
 from docstore.errors import DocstoreError, ValidationFailed
@@ -332,7 +333,7 @@ def audit_log():
         since=since,
         until=until + timedelta(days=1) if until else None,
     )
-    page = history.page(criteria, page_number(), page_size())
+    page = history.page(criteria, page_number(), page_size(), viewer=current_user)
     return render_template(
         "admin/audit.html",
         page=page,
@@ -346,7 +347,7 @@ def audit_log():
 @bp.route("/audit/verify", methods=["POST"])
 def verify_audit():
     report = audit.verify_chain() if ConfirmForm().validate_on_submit() else None
-    page = history.page(audit.EventFilter(), 1, page_size())
+    page = history.page(audit.EventFilter(), 1, page_size(), viewer=current_user)
     return render_template(
         "admin/audit.html",
         page=page,

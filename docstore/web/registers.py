@@ -30,7 +30,7 @@ from docstore.web.common import (
 from docstore.web.forms import AttachForm, IncomingForm, OutgoingForm, RegistrationForm, SeriesForm, VoidForm
 
 bp = Blueprint("registers", __name__)
-CLERKS = ("clerk", "admin")
+CLERKS = registry.CLERK_ROLES
 PREVIEWABLE = {"pdf", "png", "jpeg", "gif", "text"}
 
 
@@ -234,7 +234,7 @@ def index():
 @login_required
 def show(document_id: int):
     document = visible_document(document_id)
-    history = history_of("document", document.id, 50)
+    history = history_of("document", document.id, 50, viewer=current_user)
     return render_template(
         "registers/show.html",
         document=document,
