@@ -50,6 +50,21 @@ def changes(before: dict, after: dict) -> tuple[dict, dict]:
     return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
 
 
+def record_update(ctx: Context, obj: Any, values: dict, action: str, object_type: str) -> dict:
+    """Set `values` on `obj` (a model with `as_dict`) and record `action` with what changed; return the changes.
+
+    Nothing is recorded when nothing changed. The caller commits.
+    """
+    before = obj.as_dict()
+    for name, value in values.items():
+        setattr(obj, name, value)
+    db.session.flush()
+    old, new = changes(before, obj.as_dict())
+    if new:
+        record_event(ctx, action, object_type, obj.id, before=old, after=new)
+    return new
+
+
 def _payload(event: AuditEvent) -> dict:
     return {
         "seq": event.seq,

@@ -70,13 +70,7 @@ def update_correspondent(ctx: audit.Context, correspondent_id: int, values: dict
     correspondent = get_correspondent(correspondent_id)
     values = dict(values)
     _validate(values, correspondent)
-    before = correspondent.as_dict()
-    for name, value in values.items():
-        setattr(correspondent, name, value)
-    db.session.flush()
-    old, new = audit.changes(before, correspondent.as_dict())
-    if new:
-        audit.record_event(ctx, "correspondent.update", "correspondent", correspondent.id, before=old, after=new)
+    audit.record_update(ctx, correspondent, values, "correspondent.update", "correspondent")
     db.session.commit()
     return correspondent
 

@@ -102,13 +102,7 @@ def update_department(ctx: audit.Context, department_id: int, values: dict) -> D
     if active is not None and not isinstance(active, bool):
         raise ValidationFailed({"active": Msg(N_("Say yes or no."))})
     _validate(values, department)
-    before = department.as_dict()
-    for name, value in values.items():
-        setattr(department, name, value)
-    db.session.flush()
-    old, new = audit.changes(before, department.as_dict())
-    if new:
-        audit.record_event(ctx, "department.update", "department", department.id, before=old, after=new)
+    audit.record_update(ctx, department, values, "department.update", "department")
     if active is not None:
         db.session.expire(department, ["parent"])  # parent_id may have just changed
         try:

@@ -233,12 +233,7 @@ def update_series(ctx: audit.Context, series_id: int, values: dict) -> Series:
     series = get_series(series_id)
     values = {key: value for key, value in values.items() if key in ("name", "pattern", "department_id", "active")}
     _validate_series(values, series)
-    before = series.as_dict()
-    for name, value in values.items():
-        setattr(series, name, value)
-    old, new = audit.changes(before, series.as_dict())
-    if new:
-        audit.record_event(ctx, "series.update", "series", series.id, before=old, after=new)
+    audit.record_update(ctx, series, values, "series.update", "series")
     db.session.commit()
     return series
 
@@ -791,11 +786,6 @@ def update_document_type(ctx: audit.Context, type_id: int, values: dict) -> Docu
     document_type = get_document_type(type_id)
     values = {key: value for key, value in values.items() if key in ("code", "name", "active", "position")}
     _validate_document_type(values, document_type)
-    before = document_type.as_dict()
-    for name, value in values.items():
-        setattr(document_type, name, value)
-    old, new = audit.changes(before, document_type.as_dict())
-    if new:
-        audit.record_event(ctx, "document_type.update", "document_type", document_type.id, before=old, after=new)
+    audit.record_update(ctx, document_type, values, "document_type.update", "document_type")
     db.session.commit()
     return document_type
