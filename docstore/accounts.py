@@ -34,7 +34,7 @@ from docstore.errors import (
 )
 from docstore.extensions import db
 from docstore.models import ROLES, ApiToken, Department, LoginAttempt, Substitution, User, UserRole
-from docstore.pagination import Page, contains_pattern, paginate
+from docstore.pagination import Page, contains_pattern, fetch, paginate
 
 log = logging.getLogger(__name__)
 
@@ -183,10 +183,7 @@ def create_user(
 
 def get_user(user_id: int) -> User:
     """Return the user with `user_id`, or raise NotFound."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(Msg(N_("No such user.")))
-    return user
+    return fetch(User, user_id, Msg(N_("No such user.")))
 
 
 def find_user_by_username(username: str) -> User | None:

@@ -15,9 +15,10 @@ from sqlalchemy import func, select, update
 
 import storage
 from docstore import audit, clock, database
-from docstore.errors import N_, Msg, NotFound, ValidationFailed
+from docstore.errors import N_, Msg, ValidationFailed
 from docstore.extensions import db
 from docstore.models import Attachment, AttachmentText, Document
+from docstore.pagination import fetch
 
 #: Human names of the sniffed kinds, for messages; the ones with ordinary words are marked for translation.
 KIND_NAMES = {
@@ -145,10 +146,7 @@ def add_rows(document: Document, stored: list[StoredUpload], ctx: audit.Context,
 
 def get_attachment(attachment_id: int) -> Attachment:
     """Return the attachment with `attachment_id`, or raise NotFound."""
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None:
-        raise NotFound(Msg(N_("No such attachment.")))
-    return attachment
+    return fetch(Attachment, attachment_id, Msg(N_("No such attachment.")))
 
 
 def extracted_text(attachment_id: int) -> str:

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 
 from docstore import audit
-from docstore.errors import N_, Msg, NotFound, ValidationFailed
+from docstore.errors import N_, Msg, ValidationFailed
 from docstore.extensions import db
 from docstore.models import CORRESPONDENT_KINDS, Correspondent
-from docstore.pagination import Page, contains_pattern, paginate
+from docstore.pagination import Page, contains_pattern, fetch, paginate
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LIMITS = {"name": 300, "code": 32, "contact_person": 200, "email": 254, "phone": 50, "address": 2000, "notes": 4000}
@@ -19,10 +19,7 @@ LIMITS = {"name": 300, "code": 32, "contact_person": 200, "email": 254, "phone":
 
 def get_correspondent(correspondent_id: int) -> Correspondent:
     """Return the correspondent with `correspondent_id`, or raise NotFound."""
-    correspondent = db.session.get(Correspondent, correspondent_id)
-    if correspondent is None:
-        raise NotFound(Msg(N_("No such correspondent.")))
-    return correspondent
+    return fetch(Correspondent, correspondent_id, Msg(N_("No such correspondent.")))
 
 
 def _validate(values: dict, correspondent: Correspondent | None) -> None:

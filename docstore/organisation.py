@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from docstore import audit
-from docstore.errors import N_, Conflict, Msg, NotFound, ValidationFailed
+from docstore.errors import N_, Conflict, Msg, ValidationFailed
 from docstore.extensions import db
 from docstore.models import DEPARTMENT_KINDS, Department, User
+from docstore.pagination import fetch
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 #: Fields of a department that can be set.
@@ -19,10 +20,7 @@ DEPARTMENT_FIELDS = ("code", "name", "kind", "parent_id")
 
 def get_department(department_id: int) -> Department:
     """Return the department with `department_id`, or raise NotFound."""
-    department = db.session.get(Department, department_id)
-    if department is None:
-        raise NotFound(Msg(N_("No such department.")))
-    return department
+    return fetch(Department, department_id, Msg(N_("No such department.")))
 
 
 def find_department_by_code(code: str) -> Department | None:

@@ -1,4 +1,4 @@
-"""Pages of results, shared by the web pages, the API and the services."""
+"""Reading rows for the services: one row by id, and pages of results."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Select, func, select
 
+from docstore.errors import Msg, NotFound
 from docstore.extensions import db
 
 T = TypeVar("T")
@@ -32,6 +33,14 @@ class Page(Generic[T]):
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+
+def fetch(model: type[T], ident: int, missing: Msg) -> T:
+    """Return the row of `model` with id `ident`, or raise NotFound with the message `missing`."""
+    row = db.session.get(model, ident)
+    if row is None:
+        raise NotFound(missing)
+    return row
 
 
 def contains_pattern(text: str) -> str:

@@ -37,7 +37,7 @@ from docstore.models import (
     SeriesCounter,
     User,
 )
-from docstore.pagination import Page, contains_pattern, paginate
+from docstore.pagination import Page, contains_pattern, fetch, paginate
 
 log = logging.getLogger(__name__)
 
@@ -170,10 +170,7 @@ def list_series(direction: str | None = None, include_inactive: bool = False) ->
 
 def get_series(series_id: int) -> Series:
     """Return the series with `series_id`, or raise NotFound."""
-    series = db.session.get(Series, series_id)
-    if series is None:
-        raise NotFound(Msg(N_("No such register.")))
-    return series
+    return fetch(Series, series_id, Msg(N_("No such register.")))
 
 
 def _validate_series(values: dict, series: Series | None) -> None:
@@ -775,10 +772,7 @@ def create_document_type(ctx: audit.Context, code: str, name: str, position: int
 
 def get_document_type(type_id: int) -> DocumentType:
     """Return the document type with `type_id`, or raise NotFound."""
-    document_type = db.session.get(DocumentType, type_id)
-    if document_type is None:
-        raise NotFound(Msg(N_("No such document type.")))
-    return document_type
+    return fetch(DocumentType, type_id, Msg(N_("No such document type.")))
 
 
 def update_document_type(ctx: audit.Context, type_id: int, values: dict) -> DocumentType:
