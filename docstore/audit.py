@@ -184,6 +184,8 @@ class EventFilter:
     object_id: str = ""
     since: datetime | None = None
     until: datetime | None = None
+    #: Leave out the actions that start with this (e.g. "auth." to hide sign-ins from a user's history).
+    without_action: str = ""
 
 
 def list_events(criteria: EventFilter, page: int, per_page: int) -> Page[AuditEvent]:
@@ -191,6 +193,8 @@ def list_events(criteria: EventFilter, page: int, per_page: int) -> Page[AuditEv
     query = select(AuditEvent)
     if criteria.action:
         query = query.where(AuditEvent.action.startswith(criteria.action, autoescape=True))
+    if criteria.without_action:
+        query = query.where(~AuditEvent.action.startswith(criteria.without_action, autoescape=True))
     if criteria.actor_id is not None:
         query = query.where(AuditEvent.actor_id == criteria.actor_id)
     if criteria.object_type:

@@ -70,7 +70,7 @@ def load_demo(password: str, password_min_length: int) -> bool:
     return True
 
 
-#: Demo register entries: direction, title, sender code (incoming) or recipient codes (outgoing), urgency, text.
+#: Demo register entries: direction, title, correspondent code, urgency, text, document type code.
 DOCUMENTS = [
     (
         "incoming",
@@ -78,6 +78,7 @@ DOCUMENTS = [
         "E05068001",
         "urgent",
         "Se solicita la remisión de la información presupuestaria del ejercicio 2027 antes del 15 de diciembre.",
+        "SOLICITUD",
     ),
     (
         "incoming",
@@ -85,6 +86,7 @@ DOCUMENTS = [
         "GWYBGT",
         "normal",
         "各部门要认真做好公文处理工作，确保公文运转高效、规范。",
+        "TZ",
     ),
     (
         "incoming",
@@ -92,6 +94,7 @@ DOCUMENTS = [
         "PDF",
         "normal",
         "Please send the schedule for transferring the 2025 records to the central archive.",
+        "HAN",
     ),
     (
         "outgoing",
@@ -99,6 +102,7 @@ DOCUMENTS = [
         "E05068001",
         "urgent",
         "En respuesta a su solicitud, se remite la información presupuestaria del ejercicio 2027.",
+        "OFICIO",
     ),
 ]
 
@@ -113,8 +117,15 @@ def load_demo_documents(store, policy, clerk_username: str = "lucia") -> int:
     by_code = {c.code: c.id for c in registry.active_correspondents() if c.code}
     series = {s.direction: s.id for s in registry.list_series()}
     done = 0
-    for direction, title, code, urgency, text in DOCUMENTS:
-        data = registry.Registration(series_id=series[direction], title=title, urgency=urgency, department_id=office.id)
+    types = {t.code: t.id for t in registry.document_types()}
+    for direction, title, code, urgency, text, type_code in DOCUMENTS:
+        data = registry.Registration(
+            series_id=series[direction],
+            title=title,
+            urgency=urgency,
+            department_id=office.id,
+            document_type_id=types.get(type_code),
+        )
         if direction == "incoming":
             data.received_at = clock.now() - timedelta(hours=2)
             data.channel = "email"

@@ -99,6 +99,18 @@ FIELDS: dict[str, str] = {
     "expires_at": N_("Expires"),
     "revoked_at": N_("Revoked"),
     "series_id": N_("Register"),
+    "user_id": N_("User"),
+}
+
+#: What the audit log's object types are called.
+OBJECT_TYPES: dict[str, str] = {
+    "user": N_("User"),
+    "department": N_("Department"),
+    "correspondent": N_("Correspondent"),
+    "document": N_("Document"),
+    "api_token": N_("API token"),
+    "series": N_("Register"),
+    "document_type": N_("Document type"),
 }
 
 #: Which kind of object an id field names.
@@ -206,8 +218,9 @@ def describe(events: list[AuditEvent], viewer: User | None = None) -> list[Entry
 
 
 def of(object_type: str, object_id: int, limit: int = 50, viewer: User | None = None) -> list[Entry]:
-    """Return the latest `limit` events about one object, newest first, ready to read by `viewer`."""
-    page = audit.list_events(audit.EventFilter(object_type=object_type, object_id=str(object_id)), 1, limit)
+    """Return the latest `limit` changes to one object, newest first, ready to read by `viewer` (sign-ins left out)."""
+    criteria = audit.EventFilter(object_type=object_type, object_id=str(object_id), without_action="auth.")
+    page = audit.list_events(criteria, 1, limit)
     return describe(page.items, viewer)
 
 

@@ -604,9 +604,11 @@ class DocumentFilter:
     registered_from: datetime | None = None
     registered_until: datetime | None = None
     text: str = ""
-    sort: str = "-number"
+    sort: str = "-registered"
 
 
+#: The order of a register view unless asked otherwise: the latest registered first, whatever the register.
+DEFAULT_SORT = "-registered"
 #: Orders of a register view; each ends with the id, so that pages never overlap (IN-2026-7 and OUT-2026-7 tie).
 SORTS = {
     "number": (Document.year, Document.seq, Document.id),
@@ -680,9 +682,10 @@ def list_documents(
         selectinload(Document.department),
         selectinload(Document.series),
         selectinload(Document.document_type),
-        *((selectinload(Document.recipients), selectinload(Document.attachments)) if with_details else ()),
+        selectinload(Document.recipients),
+        *((selectinload(Document.attachments),) if with_details else ()),
     )
-    return paginate(query.order_by(*SORTS.get(criteria.sort, SORTS["-number"])), page, per_page)
+    return paginate(query.order_by(*SORTS.get(criteria.sort, SORTS[DEFAULT_SORT])), page, per_page)
 
 
 def duplicates_of(document: Document, viewer: User) -> dict[int, list[Document]]:

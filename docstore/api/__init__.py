@@ -688,7 +688,7 @@ def list_documents():
         registered_from=_day_start_arg("since"),
         registered_until=_day_start_arg("until", days_later=1),
         text=request.args.get("q", ""),
-        sort=_choice_arg("sort", registry.SORTS) or "-number",
+        sort=_choice_arg("sort", registry.SORTS) or registry.DEFAULT_SORT,
     )
     page = registry.list_documents(criteria, *_paging(), viewer=g.api_user, with_details=True)
     return _page_json(page, document_json)

@@ -6,10 +6,9 @@ import logging
 import threading
 from datetime import date, datetime
 
-from flask import Flask, current_app, g, make_response, render_template, request, session
+from flask import Flask, current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -97,10 +96,16 @@ def register_web(app: Flask, babel: Babel) -> None:
     """Attach the pages, the language selection, the headers and the error pages to `app`."""
     babel.init_app(app, locale_selector=select_locale)
     login_manager.login_view = "auth.sign_in"
-    login_manager.login_message = _l("Please sign in to see this page.")
-    login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(accounts.load_session_user)
+
+    @login_manager.unauthorized_handler
+    def _ask_to_sign_in():
+        if request.path != "/":  # the home page itself needs no explanation
+            flash(_("Please sign in to see this page."), "info")
+        target = request.full_path.rstrip("?") if request.path != "/" else None
+        return redirect(url_for("auth.sign_in", next=target))
+
     app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_HOURS"] * 3600
     app.config["REMEMBER_COOKIE_DURATION"] = app.config["REMEMBER_DAYS"] * 86400
 

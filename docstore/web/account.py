@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
@@ -45,7 +45,8 @@ def _render(password_form=None, language_form=None, token_form=None, new_secret=
 @bp.route("/")
 @login_required
 def settings():
-    return _render()
+    # A new token's secret is shown once, after the redirect that follows its creation (a reload makes no second one).
+    return _render(new_secret=session.pop("new_token_secret", None))
 
 
 @bp.route("/password", methods=["POST"])
@@ -82,7 +83,8 @@ def create_token():
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
-            return _render(new_secret=secret)
+            session["new_token_secret"] = secret
+            return redirect(url_for("account.settings") + "#tokens-heading")
     return _render(token_form=form, status=422)
 
 

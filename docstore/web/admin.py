@@ -336,6 +336,7 @@ def audit_log():
     page = history.page(criteria, page_number(), page_size(), viewer=current_user)
     return render_template(
         "admin/audit.html",
+        OBJECT_TYPES=history.OBJECT_TYPES,
         page=page,
         args=request.args,
         users=accounts.active_users(),
@@ -350,6 +351,7 @@ def verify_audit():
     page = history.page(audit.EventFilter(), 1, page_size(), viewer=current_user)
     return render_template(
         "admin/audit.html",
+        OBJECT_TYPES=history.OBJECT_TYPES,
         page=page,
         args={},
         users=accounts.active_users(),

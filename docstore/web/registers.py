@@ -213,7 +213,7 @@ def index():
         registered_from=_day_start(args.get("since")),
         registered_until=until + timedelta(days=1) if until else None,
         text=args.get("q", ""),
-        sort=args.get("sort", "-number") if args.get("sort") in registry.SORTS else "-number",
+        sort=args.get("sort") if args.get("sort") in registry.SORTS else registry.DEFAULT_SORT,
     )
     page = registry.list_documents(criteria, page_number(), page_size(), viewer=current_user)
     return render_template(
@@ -227,6 +227,7 @@ def index():
         departments=organisation.department_tree(),
         correspondents=registry.active_correspondents(),
         can_register=current_user.has_role(*CLERKS),
+        office_wide=current_user.has_role(*registry.OFFICE_WIDE_ROLES),
     )
 
 
@@ -396,6 +397,7 @@ def registers():
             current_user, numbering.office_year(clock.now(), current_app.config["OFFICE_TIMEZONE"])
         ),
         can_manage=current_user.has_role("admin"),
+        office_wide=current_user.has_role(*registry.OFFICE_WIDE_ROLES),
         can_register=current_user.has_role(*CLERKS),
         can_print_books=current_user.has_role(*registry.OFFICE_WIDE_ROLES),
     )
