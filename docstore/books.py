@@ -38,6 +38,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from docstore import clock, numbering
 from docstore.errors import N_, Msg, ValidationFailed
@@ -50,6 +51,7 @@ from docstore.models import (
     Correspondent,
     Department,
     Document,
+    DocumentRecipient,
     DocumentType,
     Series,
 )
@@ -59,8 +61,11 @@ LABELS: dict[str, str] = {
     "number": N_("Number"),
     "registered_at": N_("Registered at"),
     "received_at": N_("Received at"),
-    "party": N_("Sender / department"),
+    "party": N_("From / to"),
     "sender": N_("Sender"),
+    "main_recipients": N_("Main recipients"),
+    "copy_recipients": N_("Copy to"),
+    "signed_by": N_("Signed by"),
     "sender_reference": N_("Sender's reference"),
     "title": N_("Title"),
     "type": N_("Type"),
@@ -80,9 +85,7 @@ LABELS: dict[str, str] = {
     "file": N_("File"),
     "size": N_("Size (bytes)"),
     "no_attachments": N_("No attachments."),
-    "digests_note": N_(
-        "The SHA-256 digests prove that the files kept by the office are exactly the files received."
-    ),
+    "digests_note": N_("The SHA-256 digests prove that the files kept by the office are exactly the files received."),
     "printed": N_("Printed %(when)s"),
 }
 
@@ -103,6 +106,9 @@ FORMATS: dict[str, BookFormat] = {
 }
 
 #: Rows fetched from the database at a time.
+#: Separate names for the recipients' tables (the query also joins the sender and the department).
+RecipientCorrespondent = aliased(Correspondent)
+RecipientDepartment = aliased(Department)
 BATCH_SIZE = 500
 #: The days a book may cover (beyond them the bounds of the period cannot be computed in every time zone).
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
@@ -169,11 +175,17 @@ class BookRow:
     attachment_count: int
     #: The entry is classified above the reader's clearance: its title and reference are not shown.
     withheld: bool = False
+    #: The main recipients of an outgoing entry, joined with "; ".
+    recipients: str = ""
 
     @property
     def party(self) -> str:
-        """Return who the entry is from: the sender of an incoming document, the department of any other."""
-        return self.sender if self.direction == "incoming" else self.department
+        """Return who the entry is from or to: an incoming document's sender, an outgoing one's main recipients."""
+        if self.direction == "incoming":
+            return self.sender
+        if self.direction == "outgoing":
+            return self.recipients or self.department
+        return self.department
 
 
 # --- reading the register --------------------------------------------------------------------------------------
@@ -210,6 +222,21 @@ def register_rows(
         .correlate(Document)
         .scalar_subquery()
     )
+    recipient_name = func.coalesce(RecipientCorrespondent.name, RecipientDepartment.name)
+    joined = (
+        func.string_agg(recipient_name, "; ")
+        if db.session.get_bind().dialect.name == "postgresql"
+        else func.group_concat(recipient_name, "; ")
+    )
+    recipients = (
+        select(joined)
+        .select_from(DocumentRecipient)
+        .outerjoin(RecipientCorrespondent, DocumentRecipient.correspondent_id == RecipientCorrespondent.id)
+        .outerjoin(RecipientDepartment, DocumentRecipient.department_id == RecipientDepartment.id)
+        .where(DocumentRecipient.document_id == Document.id, DocumentRecipient.role == "main")
+        .correlate(Document)
+        .scalar_subquery()
+    )
     query = (
         select(
             Document.number,
@@ -226,6 +253,7 @@ def register_rows(
             Document.status,
             Document.void_reason,
             attachment_count.label("attachment_count"),
+            recipients.label("recipients"),
         )
         .outerjoin(Correspondent, Document.correspondent_id == Correspondent.id)
         .outerjoin(Department, Document.department_id == Department.id)
@@ -256,6 +284,7 @@ def _book_rows(query, zone: ZoneInfo, clearance: int | None) -> Iterator[BookRow
             void_reason="" if withheld else row.void_reason or "",
             attachment_count=row.attachment_count,
             withheld=withheld,
+            recipients=row.recipients or "",
         )
 
 
@@ -557,6 +586,9 @@ def receipt_docx(
         ("sender_reference", document.sender_reference),
         ("title", document.title),
         ("department", document.department.name if document.department else ""),
+        ("main_recipients", "; ".join(r.name for r in document.recipients if r.role == "main")),
+        ("copy_recipients", "; ".join(r.name for r in document.recipients if r.role == "copy")),
+        ("signed_by", document.signer.full_name if document.signer else ""),
         ("status", status),
     ]
     fields = [(key, value) for key, value in fields if value]

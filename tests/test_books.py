@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import docx
 import openpyxl
@@ -75,7 +76,7 @@ def april_book(app, clerk, sender, store, fake_clock):
         clerk,
         sender,
         store,
-        title="=HYPERLINK(\"http://example.invalid\")",
+        title='=HYPERLINK("http://example.invalid")',
         sender_reference="S/REF 12/2026",
         files=[("oficio.txt", b"oficio"), ("anexo.txt", b"anexo")],
     )
@@ -159,9 +160,9 @@ def test_csv_book_has_a_bom_a_header_and_one_row_per_entry(app, incoming, april_
     first = dict(zip(header, rows[0], strict=True))
     assert first["Registered at"] == "2026-04-01 00:30"
     assert first["Received at"] == "2026-03-31 23:30"
-    assert first["Sender / department"] == "Ministerio de Hacienda"
+    assert first["From / to"] == "Ministerio de Hacienda"
     assert first["Sender's reference"] == "S/REF 12/2026"
-    assert first["Title"] == "'=HYPERLINK(\"http://example.invalid\")"  # text, never a formula
+    assert first["Title"] == '\'=HYPERLINK("http://example.invalid")'  # text, never a formula
     assert first["Attachments"] == "2" and first["Status"] == "Registered"
     assert rows[1][5] == CHINESE_TITLE and rows[1][7] == "Urgent"
     assert (rows[2][10], rows[2][11]) == ("Void", "Registered twice")
@@ -383,3 +384,20 @@ def test_receipt_docx_follows_the_visibility_of_the_document(client, clerk, send
     assert client.get(f"/documents/{theirs.id}/receipt.docx").status_code == 404
     page = client.get(f"/documents/{ours.id}")
     assert f"/documents/{ours.id}/receipt.docx" in page.text
+
+
+def test_an_outgoing_book_names_the_main_recipients(app, clerk, sender, store, fake_clock):
+    office = organisation.create_department(audit.SYSTEM, code="BGS", name="Oficina")
+    other = correspondents.create_correspondent(audit.SYSTEM, name="Ayuntamiento de Ávila")
+    out = db.session.query(Series).filter_by(code="OUT").one()
+    data = registry.Registration(
+        series_id=out.id,
+        title="Respuesta",
+        department_id=office.id,
+        main_recipients=[("correspondent", sender.id), ("correspondent", other.id)],
+        copy_recipients=[("department", office.id)],
+    )
+    registry.register_document(audit.Context(clerk.id), "outgoing", data, [], POLICY, store)
+    day = clock.now().astimezone(ZoneInfo(TIMEZONE)).date()
+    (row,) = list(books.register_rows(out.id, day, day, TIMEZONE))
+    assert set(row.party.split("; ")) == {"Ministerio de Hacienda", "Ayuntamiento de Ávila"}  # not the copy
