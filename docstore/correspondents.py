@@ -11,7 +11,7 @@ from docstore import audit
 from docstore.errors import N_, Msg, ValidationFailed
 from docstore.extensions import db
 from docstore.models import CORRESPONDENT_KINDS, Correspondent
-from docstore.pagination import Page, contains_pattern, fetch, paginate
+from docstore.pagination import Page, code_taken, contains_pattern, fetch, paginate
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LIMITS = {"name": 300, "code": 32, "contact_person": 200, "email": 254, "phone": 50, "address": 2000, "notes": 4000}
@@ -41,8 +41,7 @@ def _validate(values: dict, correspondent: Correspondent | None) -> None:
     if "code" in values:
         values["code"] = values["code"].upper() or None
         if values["code"] and "code" not in errors:
-            clash = db.session.execute(select(Correspondent.id).where(Correspondent.code == values["code"])).scalar()
-            if clash is not None and (correspondent is None or clash != correspondent.id):
+            if code_taken(Correspondent, values["code"], correspondent):
                 errors["code"] = Msg(N_("Another correspondent has this code."))
     if "active" in values and not isinstance(values["active"], bool):
         errors["active"] = Msg(N_("Say yes or no."))

@@ -11,7 +11,7 @@ from docstore import audit
 from docstore.errors import N_, Conflict, Msg, ValidationFailed
 from docstore.extensions import db
 from docstore.models import DEPARTMENT_KINDS, Department, User
-from docstore.pagination import fetch
+from docstore.pagination import code_taken, fetch
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 #: Fields of a department that can be set.
@@ -36,8 +36,7 @@ def _validate(values: dict, department: Department | None) -> None:
         if not CODE_PATTERN.match(values["code"]):
             errors["code"] = Msg(N_("Use 1 to 32 letters, digits, dots, dashes or underscores."))
         else:
-            clash = db.session.execute(select(Department.id).where(Department.code == values["code"])).scalar()
-            if clash is not None and (department is None or clash != department.id):
+            if code_taken(Department, values["code"], department):
                 errors["code"] = Msg(N_("Another department has this code."))
     if "name" in values:
         values["name"] = (values["name"] or "").strip()

@@ -43,6 +43,12 @@ def fetch(model: type[T], ident: int, missing: Msg) -> T:
     return row
 
 
+def code_taken(model, code: str, current=None) -> bool:
+    """Return True when another row of `model` than `current` already has `code` (codes are unique)."""
+    other = db.session.execute(select(model.id).where(model.code == code)).scalar()
+    return other is not None and (current is None or other != current.id)
+
+
 def contains_pattern(text: str) -> str:
     """Return a LIKE pattern matching values that contain `text` literally (its % and _ are escaped with \\)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

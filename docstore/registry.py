@@ -37,7 +37,7 @@ from docstore.models import (
     SeriesCounter,
     User,
 )
-from docstore.pagination import Page, contains_pattern, fetch, paginate
+from docstore.pagination import Page, code_taken, contains_pattern, fetch, paginate
 
 log = logging.getLogger(__name__)
 
@@ -180,8 +180,7 @@ def _validate_series(values: dict, series: Series | None) -> None:
         if not values["code"] or len(values["code"]) > 32 or not values["code"].replace("-", "").isalnum():
             errors["code"] = Msg(N_("Use 1 to 32 letters, digits or dashes."))
         else:
-            clash = db.session.execute(select(Series.id).where(Series.code == values["code"])).scalar()
-            if clash is not None and (series is None or clash != series.id):
+            if code_taken(Series, values["code"], series):
                 errors["code"] = Msg(N_("Another register has this code."))
     if "name" in values:
         values["name"] = (values["name"] or "").strip()
@@ -744,8 +743,7 @@ def _validate_document_type(values: dict, current: DocumentType | None) -> None:
         if not values["code"] or len(values["code"]) > 32:
             errors["code"] = Msg(N_("Use 1 to 32 characters."))
         else:
-            clash = db.session.execute(select(DocumentType.id).where(DocumentType.code == values["code"])).scalar()
-            if clash is not None and (current is None or clash != current.id):
+            if code_taken(DocumentType, values["code"], current):
                 errors["code"] = Msg(N_("Another document type has this code."))
     if "name" in values:
         values["name"] = (values["name"] or "").strip()

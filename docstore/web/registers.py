@@ -305,8 +305,6 @@ def _same_minute(typed: datetime | None, stored: datetime | None) -> bool:
     return clock.as_utc(typed).replace(second=0, microsecond=0) == clock.as_utc(stored).replace(second=0, microsecond=0)
 
 
-
-
 @bp.route("/documents/<int:document_id>/void", methods=["POST"])
 @roles_required(*CLERKS)
 def void(document_id: int):
