@@ -16,6 +16,7 @@ from docstore.web.common import (
     LANGUAGES,
     audit_context,
     clearance_names,
+    form_status,
     optional_int,
     page_number,
     page_size,
@@ -105,7 +106,7 @@ def create_user():
         else:
             flash(_("User %(name)s is created and can sign in now.", name=user.username), "success")
             return redirect(url_for("admin.edit_user", user_id=user.id))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("admin/user_form.html", form=form, user=None, min_length=password_min_length()), status
 
 
@@ -258,7 +259,7 @@ def create_department():
         else:
             flash(_("Department %(name)s is created.", name=department.name), "success")
             return redirect(url_for("admin.departments"))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("admin/department_form.html", form=form, department=None), status
 
 
@@ -280,7 +281,7 @@ def edit_department(department_id: int):
         else:
             flash(_("Changes to %(name)s are saved.", name=department.name), "success")
             return redirect(url_for("admin.departments"))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     history = history_of("department", department.id, 20)
     return render_template(
         "admin/department_form.html",
@@ -374,7 +375,7 @@ def document_types():
         else:
             flash(_("Document type %(name)s is added.", name=created.name), "success")
             return redirect(url_for("admin.document_types"))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template(
         "admin/document_types.html", form=form, types=registry.document_types(include_inactive=True)
     ), status
@@ -395,5 +396,5 @@ def edit_document_type(type_id: int):
         else:
             flash(_("Document type %(name)s is saved.", name=document_type.name), "success")
             return redirect(url_for("admin.document_types"))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("admin/document_type_form.html", form=form, document_type=document_type), status

@@ -78,6 +78,11 @@ def page_size() -> int:
     return current_app.config["PAGE_SIZE"]
 
 
+def form_status(form: Form) -> int:
+    """Return the status of a form page: 422 when it comes back with errors, 200 when it is shown afresh."""
+    return 422 if form.is_submitted() else 200
+
+
 def show_errors(form: Form, failure: ValidationFailed) -> None:
     """Attach the domain's field errors to the form's fields (others go to the form itself)."""
     for name, message in failure.errors.items():

@@ -9,7 +9,15 @@ from flask_login import current_user, login_required
 from docstore import correspondents
 from docstore.errors import ValidationFailed
 from docstore.models import CORRESPONDENT_KINDS
-from docstore.web.common import audit_context, page_number, page_size, roles_required, show_errors, translate
+from docstore.web.common import (
+    audit_context,
+    form_status,
+    page_number,
+    page_size,
+    roles_required,
+    show_errors,
+    translate,
+)
 from docstore.web.forms import ConfirmForm, CorrespondentForm
 
 bp = Blueprint("correspondents", __name__, url_prefix="/correspondents")
@@ -55,7 +63,7 @@ def create():
         else:
             flash(_("Correspondent “%(name)s” is added.", name=correspondent.name), "success")
             return redirect(url_for("correspondents.index", q=correspondent.name))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("correspondents/form.html", form=form, correspondent=None), status
 
 
@@ -77,7 +85,7 @@ def edit(correspondent_id: int):
             else:
                 flash(_("Changes to “%(name)s” are saved.", name=correspondent.name), "success")
                 return redirect(url_for("correspondents.edit", correspondent_id=correspondent.id))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template(
         "correspondents/form.html",
         form=form,

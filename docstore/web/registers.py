@@ -20,6 +20,7 @@ from docstore.models import CHANNELS, DIRECTIONS, EXTRACTION_STATES, STATUSES, U
 from docstore.web.common import (
     audit_context,
     clearance_names,
+    form_status,
     optional_int,
     page_number,
     page_size,
@@ -175,7 +176,7 @@ def register(direction: str):
             flash(_("Registered as %(number)s.", number=document.number), "success")
             _warn_duplicates(document)
             return redirect(url_for("registers.show", document_id=document.id))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("registers/register.html", form=form, direction=direction), status
 
 
@@ -295,7 +296,7 @@ def edit(document_id: int):
         else:
             flash(_("Changes to %(number)s are saved.", number=document.number), "success")
             return redirect(url_for("registers.show", document_id=document.id))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("registers/edit.html", form=form, document=document), status
 
 
@@ -420,7 +421,7 @@ def create_series():
         else:
             flash(_("Register %(name)s is created.", name=series.name), "success")
             return redirect(url_for("registers.registers"))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("registers/series_form.html", form=form, series=None), status
 
 
@@ -445,7 +446,7 @@ def edit_series(series_id: int):
         else:
             flash(_("Register %(name)s is saved.", name=series.name), "success")
             return redirect(url_for("registers.registers"))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("registers/series_form.html", form=form, series=series), status
 
 
