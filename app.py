@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from docstore import cli, database
+from docstore import cli, database, indexing  # noqa: F401  (indexing queues index changes on every flush)
 from docstore.api import register_api
 from docstore.config import read_settings
 from docstore.extensions import babel, csrf, db, login_manager, migrate

@@ -6,14 +6,18 @@ import functools
 import secrets
 import sys
 import threading
+import time
 
 import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
+from sqlalchemy import func, select
 
-from docstore import accounts, attachments, audit, database, demo, extraction, i18n, organisation, registry
+import search
+from docstore import accounts, attachments, audit, database, demo, extraction, i18n, indexing, organisation, registry
 from docstore.errors import DocstoreError, ValidationFailed
-from docstore.models import ROLES
+from docstore.extensions import db
+from docstore.models import ROLES, Document
 
 
 def _fail(exc: DocstoreError) -> None:
@@ -195,6 +199,8 @@ def register(app: Flask) -> None:
         for state, count in attachments.count_by_state().items():
             click.echo(f"{state}: {count}")
 
+    _register_search_commands(app)
+
     translations_group = click.Group("translations", help="Interface translations.")
     app.cli.add_command(translations_group)
 
@@ -203,3 +209,91 @@ def register(app: Flask) -> None:
         """Compile the .po catalogues into the .mo files the app reads."""
         for path in i18n.compile_catalogs():
             click.echo(f"compiled {path}")
+
+
+def _wait_for_lease(writer: indexing.Writer, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while not writer.acquire():
+        if time.monotonic() > deadline:
+            click.echo("error: another process is writing the search index; try again later", err=True)
+            sys.exit(1)
+        time.sleep(0.5)
+
+
+def _register_search_commands(app: Flask) -> None:
+    search_group = click.Group("search", help="The full-text search index.")
+    app.cli.add_command(search_group)
+
+    @search_group.command("reindex")
+    @click.option("--fresh", is_flag=True, help="Start over instead of resuming an interrupted rebuild.")
+    @click.option("--wait", default=120.0, show_default=True, help="Seconds to wait for the writer's lease.")
+    def reindex_command(fresh: bool, wait: float) -> None:
+        """Rebuild the index from the database beside the live one, then swap it in (searches keep working)."""
+        writer = indexing.writer_for(current_app)
+        _wait_for_lease(writer, wait)
+        bar = None
+        try:
+
+            def report(progress: indexing.Progress) -> None:
+                nonlocal bar
+                if bar is None:
+                    if progress.resumed:
+                        click.echo("resuming an interrupted rebuild")
+                    bar = click.progressbar(length=progress.total, label="indexing documents", show_pos=True)
+                    bar.__enter__()
+                bar.update(progress.done - bar.pos)
+
+            progress = writer.rebuild(resume=not fresh, report=report)
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+            writer.release()
+        click.echo(f"done: {progress.done} document(s) indexed; {writer.index.doc_count()} in the index")
+
+    @search_group.command("check")
+    @click.option("--repair/--no-repair", default=True, show_default=True, help="Fix what is found.")
+    @click.option("--wait", default=120.0, show_default=True, help="Seconds to wait for the writer's lease.")
+    def check_command(repair: bool, wait: float) -> None:
+        """Compare the index with the database: missing, stale and orphan entries; repair them."""
+        index = indexing.index_for(current_app)
+        try:
+            total = db.session.execute(select(func.count()).select_from(Document)).scalar_one()
+            with click.progressbar(length=total, label="checking documents", show_pos=True) as bar:
+                found = indexing.check(index, current_app.config, report=bar.update)
+        except search.IndexUnavailable as exc:
+            click.echo(f"the index cannot be read ({exc}): run `flask --app app search reindex`", err=True)
+            sys.exit(1)
+        click.echo(
+            f"{found.documents} document(s), {found.indexed} index entr(y/ies): {len(found.missing)} missing, "
+            f"{len(found.stale)} stale, {len(found.orphans)} orphan(s)"
+        )
+        for label, ids in (("missing", found.missing), ("stale", found.stale), ("orphan", found.orphans)):
+            if ids:
+                shown = ", ".join(str(i) for i in ids[:20]) + (" …" if len(ids) > 20 else "")
+                click.echo(f"  {label}: {shown}")
+        if found.clean:
+            click.echo("the index matches the database")
+            return
+        if not repair:
+            sys.exit(1)
+        indexing.queue_ids(found.missing + found.stale + found.orphans)
+        writer = indexing.writer_for(current_app)
+        _wait_for_lease(writer, wait)
+        try:
+            done = writer.drain()
+        finally:
+            writer.release()
+        click.echo(f"repaired: {done} queued change(s) applied")
+
+    @search_group.command("run")
+    def run_command() -> None:
+        """Run the index writer until stopped (set SEARCH_WRITER off in the web processes when this runs)."""
+        indexing.run_forever(current_app._get_current_object(), threading.Event())
+
+    @search_group.command("status")
+    def status_command() -> None:
+        """Show the index's generation, size, queue and health."""
+        index = indexing.index_for(current_app)
+        state = indexing.status(index)
+        for name, value in state.items():
+            click.echo(f"{name}: {value}")

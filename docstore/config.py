@@ -67,6 +67,20 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "EXTRACTION_MIN_SECONDS": (20, "Time budget of text extraction for any file, however short, in seconds."),
     "EXTRACTION_MAX_SECONDS": (600, "Longest any one text extraction may take, in seconds."),
     "EXTRACTION_MEMORY_MB": (1024, "Memory cap of the process that extracts a file's text, in megabytes."),
+    "SEARCH_WRITER": (
+        True,
+        "Run the search index writer inside each web process (one at a time writes). Turn off when "
+        "`flask search run` runs apart.",
+    ),
+    "SEARCH_POLL_MS": (500, "How often an idle search index writer looks for queued changes, in milliseconds."),
+    "SEARCH_BATCH": (200, "Queued document changes the search index writer applies in one commit."),
+    "SEARCH_REBUILD_CHUNK": (1000, "Documents a rebuild reads and commits to the index at a time."),
+    "SEARCH_MAX_TEXT_CHARS": (
+        200000,
+        "Characters of a document's attachment texts that are indexed (the rest is stored but not searchable).",
+    ),
+    "SEARCH_WRITER_MB": (128, "Memory the index writer may use for buffering before it writes a segment, in MB."),
+    "SEARCH_PAGE_SIZE": (20, "Results per page of a search."),
     "LOG_LEVEL": ("INFO", "Logging level of the application log (DEBUG, INFO, WARNING, ERROR)."),
 }
 

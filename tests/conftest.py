@@ -46,6 +46,7 @@ def _settings(database_url: str) -> dict:
         "WTF_CSRF_ENABLED": False,
         "TESTING": True,
         "EXTRACTION_WORKER": False,  # tests drain the queue themselves (see test_registry)
+        "SEARCH_WRITER": False,  # tests apply the index queue themselves (the `index_now` fixture)
         "PASSWORD_MIN_LENGTH": 10,
     }
 
@@ -206,3 +207,21 @@ def fake_clock(monkeypatch):
 def artifacts_dir():
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def index_now(app):
+    """Return a function that brings the search index up to date now, as the background writer would."""
+    from docstore import indexing
+
+    def run() -> None:
+        writer = indexing.writer_for(app)
+        assert writer.acquire(), "the search writer's lease is held by someone else"
+        try:
+            if writer.needs_rebuild():
+                writer.rebuild()
+            writer.drain()
+        finally:
+            writer.release()
+
+    return run

@@ -29,6 +29,7 @@ from docstore.models.registers import (
     Series,
     SeriesCounter,
 )
+from docstore.models.search import SearchQueue, SearchWriter
 
 __all__ = [
     "CHANNELS",
@@ -52,6 +53,8 @@ __all__ = [
     "DocumentType",
     "LoginAttempt",
     "Series",
+    "SearchQueue",
+    "SearchWriter",
     "SeriesCounter",
     "Substitution",
     "User",

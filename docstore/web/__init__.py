@@ -13,12 +13,12 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from docstore import accounts, clock, database, extraction, numbering
+from docstore import accounts, clock, database, extraction, indexing, numbering
 from docstore.api import API_PREFIX, json_error
 from docstore.errors import DocstoreError, NotFound
 from docstore.extensions import db, login_manager
 from docstore.models import CHANNELS, CORRESPONDENT_KINDS, DEPARTMENT_KINDS, DIRECTIONS, ROLES, STATUSES, URGENCIES
-from docstore.web import account, admin, assets, auth, correspondents, main, registers
+from docstore.web import account, admin, assets, auth, correspondents, main, registers, search
 from docstore.web.common import LANGUAGES, clearance_names, translate
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def register_web(app: Flask, babel: Babel) -> None:
     app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_HOURS"] * 3600
     app.config["REMEMBER_COOKIE_DURATION"] = app.config["REMEMBER_DAYS"] * 86400
 
-    for module in (auth, main, account, admin, correspondents, registers, assets):
+    for module in (auth, main, account, admin, correspondents, registers, search, assets):
         app.register_blueprint(module.bp)
 
     worker_lock = threading.Lock()
@@ -120,6 +120,13 @@ def register_web(app: Flask, babel: Babel) -> None:
             with worker_lock:
                 if "docstore_worker" not in app.extensions:
                     app.extensions["docstore_worker"] = extraction.start_embedded_worker(app)
+
+    @app.before_request
+    def _start_search_writer():
+        if app.config["SEARCH_WRITER"] and "docstore_search_writer" not in app.extensions:
+            with worker_lock:
+                if "docstore_search_writer" not in app.extensions:
+                    app.extensions["docstore_search_writer"] = indexing.start_embedded_writer(app)
 
     @app.before_request
     def _declare_reads():

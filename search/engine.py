@@ -1,0 +1,487 @@
+"""The index on disk: generations, the live one and the one being built, writing, searching and checking.
+
+Layout of the index folder::
+
+    CURRENT            name of the live generation (replaced atomically when a rebuild finishes)
+    BUILDING           name of the generation being built, while a rebuild runs or was interrupted
+    g-<time>/          a generation: a Whoosh index, plus build.json (the rebuild's cursor) while it is built
+
+Only one process writes at a time (the application grants a lease; Whoosh's own lock file is a second guard).
+Searchers stay open between queries and are refreshed cheaply when the index changed; they notice a swapped
+generation by the content of CURRENT. Any failure to read the index raises `IndexUnavailable`, never a Whoosh
+error, so that the application can show "search is being rebuilt" and ask for a rebuild.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import query, sorting
+
+from search import query as query_language
+from search.errors import IndexUnavailable, QueryError
+from search.schema import FACETS, Entry, build_schema, to_fields
+
+log = logging.getLogger(__name__)
+
+_CURRENT = "CURRENT"
+_BUILDING = "BUILDING"
+_BUILD_STATE = "build.json"
+#: The fields whose matched terms are reported with a hit (the others are filters).
+_TEXT_FIELDS = frozenset({"title", "fold", "es", "en", "code", "sender_name", "recipient"})
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who is searching: what they may open. `everything` skips the department test, never the clearance."""
+
+    max_level: int = 0
+    everything: bool = False
+    user: int | None = None
+    departments: tuple[int, ...] = ()
+
+    def as_filter(self) -> query.Query:
+        level = query.NumericRange("level", 0, int(self.max_level))
+        if self.everything:
+            return level
+        mine: list[query.Query] = [query.Term("department", str(d)) for d in self.departments]
+        if self.user is not None:
+            mine += [query.Term("owner", str(self.user)), query.Term("handlers", str(self.user))]
+        if not mine:
+            return query.NullQuery
+        return query.And([level, query.Or(mine)])
+
+
+@dataclass(frozen=True)
+class Request:
+    """A search: the typed text, facet filters (facet -> accepted values), a date range, an order and a page."""
+
+    text: str = ""
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    registered_from: datetime | None = None
+    registered_until: datetime | None = None  # exclusive
+    sort: str = "relevance"  # or "-registered", "registered"
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A matching document: its id, score, and the terms that matched it (for highlighting)."""
+
+    id: int
+    score: float
+    terms: frozenset[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Results:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]]
+    suggestion: str | None = None
+
+
+def _utc_naive(moment: datetime) -> datetime:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def _term_text(text) -> str:
+    return text.decode("utf-8") if isinstance(text, bytes) else str(text)
+
+
+class SearchIndex:
+    """The index folder of one application. Thread-safe: searches of one process share one warm searcher."""
+
+    def __init__(self, root: str | os.PathLike, limitmb: int = 128, procs: int = 1):
+        self.root = Path(root)
+        self.limitmb = limitmb
+        self.procs = procs
+        self.schema = build_schema()
+        self.parser = query_language.make_parser(self.schema)
+        self._lock = threading.RLock()
+        self._searcher = None
+        self._searcher_gen: str | None = None
+
+    # --- generations ---------------------------------------------------------------------------------------------
+
+    def _pointer(self, name: str) -> str | None:
+        try:
+            value = (self.root / name).read_text(encoding="ascii").strip()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise IndexUnavailable(f"cannot read {name}: {exc}") from exc
+        return value or None
+
+    def _set_pointer(self, name: str, value: str | None) -> None:
+        path = self.root / name
+        if value is None:
+            path.unlink(missing_ok=True)
+            return
+        tmp = self.root / f".{name}.tmp"
+        with open(tmp, "w", encoding="ascii") as handle:
+            handle.write(value)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+
+    def live_generation(self) -> str | None:
+        """Return the name of the live generation, or None when there is none yet."""
+        return self._pointer(_CURRENT)
+
+    def _open(self, generation: str):
+        path = self.root / generation
+        try:
+            return whoosh_index.open_dir(str(path), schema=self.schema)
+        except Exception as exc:  # EmptyIndexError, a truncated TOC, a missing segment, garbage: all mean rebuild
+            raise IndexUnavailable(f"generation {generation} cannot be opened: {exc!r}") from exc
+
+    def _live(self):
+        generation = self.live_generation()
+        if generation is None:
+            raise IndexUnavailable("there is no index yet")
+        return generation, self._open(generation)
+
+    def exists(self) -> bool:
+        """True when a live generation is named (it may still be unreadable: see `healthy`)."""
+        return self.live_generation() is not None
+
+    def healthy(self) -> bool:
+        """True when the live generation opens and can be searched."""
+        try:
+            with self._searching() as searcher:
+                searcher.doc_count()
+                list(searcher.search(query.Every(), limit=1))
+            return True
+        except IndexUnavailable:
+            return False
+        except Exception:
+            self._drop_searcher()
+            return False
+
+    def create_empty(self) -> str:
+        """Make an empty live generation (a new instance has nothing to rebuild from); return its name."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        generation = self._new_generation_dir()
+        whoosh_index.create_in(str(self.root / generation), self.schema)
+        self._set_pointer(_CURRENT, generation)
+        return generation
+
+    def _new_generation_dir(self) -> str:
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        for n in range(1000):
+            name = f"g-{stamp}-{os.getpid()}-{n}"
+            try:
+                (self.root / name).mkdir(parents=True)
+                return name
+            except FileExistsError:
+                continue
+        raise RuntimeError("cannot name a new index generation")
+
+    # --- searching -----------------------------------------------------------------------------------------------
+
+    def _drop_searcher(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                try:
+                    self._searcher.close()
+                except Exception:  # a broken searcher may fail to close; it is dropped all the same
+                    log.debug("closing a broken searcher failed", exc_info=True)
+            self._searcher = None
+            self._searcher_gen = None
+
+    def _current_searcher(self):
+        generation = self.live_generation()
+        if generation is None:
+            self._drop_searcher()
+            raise IndexUnavailable("there is no index yet")
+        if self._searcher is None or self._searcher_gen != generation:
+            self._drop_searcher()
+            self._searcher = self._open(generation).searcher()
+            self._searcher_gen = generation
+        else:
+            try:
+                self._searcher = self._searcher.refresh()
+            except Exception as exc:
+                self._drop_searcher()
+                raise IndexUnavailable(f"the index cannot be refreshed: {exc!r}") from exc
+        return self._searcher
+
+    class _Searching:
+        def __init__(self, index: SearchIndex):
+            self.index = index
+
+        def __enter__(self):
+            self.index._lock.acquire()
+            try:
+                return self.index._current_searcher()
+            except BaseException:
+                self.index._lock.release()
+                raise
+
+        def __exit__(self, kind, exc, tb):
+            try:
+                if exc is not None and not isinstance(exc, IndexUnavailable | QueryError):
+                    self.index._drop_searcher()
+            finally:
+                self.index._lock.release()
+            if exc is not None and not isinstance(exc, IndexUnavailable | QueryError | KeyboardInterrupt):
+                raise IndexUnavailable(f"the index could not be searched: {exc!r}") from exc
+            return False
+
+    def _searching(self) -> _Searching:
+        return self._Searching(self)
+
+    def parse(self, text: str) -> query.Query:
+        """Return the query for `text` (raises QueryError)."""
+        return query_language.parse(self.parser, text)
+
+    def search(self, request: Request, access: Access) -> Results:
+        """Run `request` for someone with `access`; hits, counts and facets cover only what they may open."""
+        q = self.parse(request.text) if request.text.strip() else query.Every()
+        restrict = [access.as_filter()]
+        for name, values in request.filters.items():
+            if name not in FACETS or not values:
+                continue
+            restrict.append(query.Or([query.Term(name, str(v)) for v in values]))
+        if request.registered_from or request.registered_until:
+            start = _utc_naive(request.registered_from) if request.registered_from else None
+            end = _utc_naive(request.registered_until) if request.registered_until else None
+            restrict.append(query.DateRange("registered", start, end, endexcl=True))
+        allowed = query.And(restrict).normalize()
+        if allowed is query.NullQuery:
+            return Results(0, [], {name: [] for name in FACETS})
+        if request.sort in ("-registered", "registered") or isinstance(q, query.Every):
+            sortedby = sorting.FieldFacet("registered", reverse=request.sort != "registered")
+        else:
+            sortedby = None
+        groupedby = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACETS}
+        page = max(1, int(request.page))
+        per_page = max(1, min(int(request.per_page), 200))
+        with self._searching() as searcher:
+            results = searcher.search(
+                query.And([q, allowed]) if not isinstance(q, query.Every) else allowed,
+                limit=page * per_page,
+                sortedby=sortedby,
+                groupedby=groupedby,
+                terms=True,
+            )
+            total = len(results)
+            hits = []
+            for hit in results[(page - 1) * per_page : page * per_page]:
+                terms = frozenset(
+                    (name, _term_text(text)) for name, text in (hit.matched_terms() or ()) if name in _TEXT_FIELDS
+                )
+                hits.append(Hit(int(hit["id"]), float(hit.score or 0.0), terms))
+            facets = {}
+            for name in FACETS:
+                counts = results.groups(name)
+                facets[name] = sorted(
+                    ((_term_text(k), int(v)) for k, v in counts.items() if k not in (None, "", b"")),
+                    key=lambda item: (-item[1], item[0]),
+                )
+            suggestion = None
+            if total == 0 and request.text.strip():
+                suggestion = self._suggest(searcher, request.text)
+        return Results(total, hits, facets, suggestion)
+
+    def _suggest(self, searcher, text: str) -> str | None:
+        """Return `text` with its unknown words replaced by the closest words of the index, or None."""
+        corrector = searcher.corrector("fold")
+        analyzer = self.schema["fold"].analyzer
+        changed = False
+        pieces, last = [], 0
+        for start, end, word in query_language.bare_words(text):
+            terms = [t.text for t in analyzer(word)]
+            if len(terms) != 1 or searcher.doc_frequency("fold", terms[0]) > 0:
+                continue
+            options = corrector.suggest(terms[0], limit=1, maxdist=2, prefix=1)
+            if options and options[0] != terms[0]:
+                pieces += [text[last:start], options[0]]
+                last = end
+                changed = True
+        if not changed:
+            return None
+        pieces.append(text[last:])
+        return "".join(pieces)
+
+    # --- writing -------------------------------------------------------------------------------------------------
+
+    def _writer(self, ix, timeout: float = 10.0):
+        return ix.writer(limitmb=self.limitmb, timeout=timeout, delay=0.1)
+
+    def _apply_to(self, ix, upserts: Sequence[Entry], deletes: Iterable[int]) -> None:
+        writer = self._writer(ix)
+        try:
+            for ident in deletes:
+                writer.delete_by_term("id", str(ident))
+            for entry in upserts:
+                writer.update_document(**to_fields(entry))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def apply(self, upserts: Sequence[Entry], deletes: Sequence[int] = ()) -> None:
+        """Add or replace `upserts` and remove `deletes` in the live generation, and in one being built.
+
+        In a generation being built, only documents the rebuild has passed are touched: the rest it will read
+        from the database itself. Raises IndexUnavailable when the live generation cannot be written.
+        """
+        generation, ix = self._live()
+        try:
+            self._apply_to(ix, upserts, deletes)
+        except IndexUnavailable:
+            raise
+        except Exception as exc:
+            raise IndexUnavailable(f"generation {generation} cannot be written: {exc!r}") from exc
+        finally:
+            ix.close()
+        building = self.build_state()
+        if building is not None:
+            name, cursor = building
+            behind = [e for e in upserts if e.id <= cursor]
+            gone = [i for i in deletes if i <= cursor]
+            if behind or gone:
+                try:
+                    ix = whoosh_index.open_dir(str(self.root / name), schema=self.schema)
+                    try:
+                        self._apply_to(ix, behind, gone)
+                    finally:
+                        ix.close()
+                except Exception:  # a broken half-built generation is thrown away and started again
+                    log.exception("the index being built is unreadable; the rebuild will start over")
+                    self._abandon_build()
+
+    # --- rebuilding ----------------------------------------------------------------------------------------------
+
+    def build_state(self) -> tuple[str, int] | None:
+        """Return (generation, cursor) of an unfinished rebuild, or None."""
+        name = self._pointer(_BUILDING)
+        if name is None:
+            return None
+        try:
+            state = json.loads((self.root / name / _BUILD_STATE).read_text(encoding="utf-8"))
+            return name, int(state["cursor"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _abandon_build(self) -> None:
+        name = self._pointer(_BUILDING)
+        self._set_pointer(_BUILDING, None)
+        if name:
+            shutil.rmtree(self.root / name, ignore_errors=True)
+
+    def start_build(self, resume: bool = True) -> Build:
+        """Start a rebuild beside the live generation (or resume an interrupted one) and return it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        state = self.build_state() if resume else None
+        if state is not None:
+            name, cursor = state
+            try:
+                whoosh_index.open_dir(str(self.root / name), schema=self.schema).close()
+                return Build(self, name, cursor, resumed=True)
+            except Exception:
+                log.warning("the interrupted rebuild in %s is unreadable: starting over", name)
+        self._abandon_build()
+        name = self._new_generation_dir()
+        whoosh_index.create_in(str(self.root / name), self.schema)
+        build = Build(self, name, 0, resumed=False)
+        build._save_cursor()
+        self._set_pointer(_BUILDING, name)
+        return build
+
+    def _finish_build(self, name: str) -> None:
+        previous = self.live_generation()
+        (self.root / name / _BUILD_STATE).unlink(missing_ok=True)
+        self._set_pointer(_CURRENT, name)
+        self._set_pointer(_BUILDING, None)
+        self.remove_old_generations(keep=(name, previous))
+
+    def remove_old_generations(self, keep: Sequence[str | None] = ()) -> None:
+        """Delete generations that are neither live, being built, nor in `keep` (the one just replaced stays
+        until the next rebuild, for searchers of other processes that still have it open)."""
+        keep = {k for k in keep if k} | {self.live_generation(), self._pointer(_BUILDING)}
+        if not self.root.is_dir():
+            return
+        for path in self.root.glob("g-*"):
+            if path.name not in keep and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+
+    # --- checking ------------------------------------------------------------------------------------------------
+
+    def stamps(self) -> Iterator[tuple[int, str]]:
+        """Yield (document id, stamp) for every entry of the live generation."""
+        with self._searching() as searcher:
+            reader = searcher.reader()
+            for _docnum, stored in reader.iter_docs():
+                yield int(stored["id"]), stored.get("stamp", "")
+
+    def doc_count(self) -> int:
+        """Return how many documents the live generation holds."""
+        with self._searching() as searcher:
+            return searcher.doc_count()
+
+    def close(self) -> None:
+        self._drop_searcher()
+
+
+class Build:
+    """A generation being built from the database in the order of document ids; see `SearchIndex.start_build`."""
+
+    def __init__(self, index: SearchIndex, name: str, cursor: int, resumed: bool):
+        self.index = index
+        self.name = name
+        self.cursor = cursor
+        self.resumed = resumed
+        self._ix = whoosh_index.open_dir(str(index.root / name), schema=index.schema)
+
+    def _save_cursor(self) -> None:
+        path = self.index.root / self.name / _BUILD_STATE
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"cursor": self.cursor}), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def add(self, entries: Sequence[Entry], cursor: int) -> None:
+        """Add a chunk of entries (ids above the cursor, in order) and move the cursor to `cursor`, durably."""
+        options = {"limitmb": self.index.limitmb}
+        if self.index.procs > 1:
+            options.update(procs=self.index.procs, multisegment=True)
+        writer = self._ix.writer(timeout=30.0, delay=0.1, **options)
+        try:
+            for entry in entries:
+                writer.add_document(**to_fields(entry))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        self.cursor = cursor
+        self._save_cursor()
+
+    def apply(self, upserts: Sequence[Entry], deletes: Sequence[int] = ()) -> None:
+        """Add or replace entries in this generation (for changes to documents the build has passed)."""
+        self.index._apply_to(self._ix, upserts, deletes)
+
+    def doc_count(self) -> int:
+        return self._ix.doc_count()
+
+    def finish(self, optimize: bool = False) -> None:
+        """Make this generation the live one (searchers of every process switch at their next query)."""
+        if optimize:
+            writer = self._ix.writer(timeout=30.0, delay=0.1)
+            writer.commit(optimize=True)
+        self._ix.close()
+        self.index._finish_build(self.name)
