@@ -27,6 +27,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import query, sorting
+from whoosh.filedb.filestore import FileStorage
 
 from search import query as query_language
 from search.errors import IndexUnavailable, QueryError
@@ -92,6 +93,12 @@ class Results:
     suggestion: str | None = None
 
 
+def _open_dir(path: Path, schema):
+    """Open the Whoosh index in `path` reading files normally: with memory-mapped files, a segment file cut short
+    under an open searcher kills the whole process with SIGBUS instead of raising an error."""
+    return FileStorage(str(path), supports_mmap=False).open_index(schema=schema)
+
+
 def _utc_naive(moment: datetime) -> datetime:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
@@ -145,7 +152,7 @@ class SearchIndex:
     def _open(self, generation: str):
         path = self.root / generation
         try:
-            return whoosh_index.open_dir(str(path), schema=self.schema)
+            return _open_dir(path, self.schema)
         except Exception as exc:  # EmptyIndexError, a truncated TOC, a missing segment, garbage: all mean rebuild
             raise IndexUnavailable(f"generation {generation} cannot be opened: {exc!r}") from exc
 
@@ -208,16 +215,23 @@ class SearchIndex:
         if generation is None:
             self._drop_searcher()
             raise IndexUnavailable("there is no index yet")
-        if self._searcher is None or self._searcher_gen != generation:
-            self._drop_searcher()
-            self._searcher = self._open(generation).searcher()
-            self._searcher_gen = generation
-        else:
+        if self._searcher is not None and self._searcher_gen == generation:
             try:
-                self._searcher = self._searcher.refresh()
+                if self._searcher.up_to_date():
+                    return self._searcher
             except Exception as exc:
                 self._drop_searcher()
                 raise IndexUnavailable(f"the index cannot be refreshed: {exc!r}") from exc
+        # A new searcher, not Searcher.refresh(): whoosh-ng's refresh reuses the readers of segments that had
+        # documents deleted since (and keeps merged-away segments), so a replaced document would be found twice.
+        self._drop_searcher()
+        try:
+            self._searcher = self._open(generation).searcher()
+        except IndexUnavailable:
+            raise
+        except Exception as exc:  # the TOC opened but a segment is missing or unreadable
+            raise IndexUnavailable(f"generation {generation} cannot be searched: {exc!r}") from exc
+        self._searcher_gen = generation
         return self._searcher
 
     class _Searching:
@@ -357,7 +371,7 @@ class SearchIndex:
             gone = [i for i in deletes if i <= cursor]
             if behind or gone:
                 try:
-                    ix = whoosh_index.open_dir(str(self.root / name), schema=self.schema)
+                    ix = _open_dir(self.root / name, self.schema)
                     try:
                         self._apply_to(ix, behind, gone)
                     finally:
@@ -392,7 +406,11 @@ class SearchIndex:
         if state is not None:
             name, cursor = state
             try:
-                whoosh_index.open_dir(str(self.root / name), schema=self.schema).close()
+                ix = _open_dir(self.root / name, self.schema)
+                try:
+                    self._drop_past(ix, cursor)
+                finally:
+                    ix.close()
                 return Build(self, name, cursor, resumed=True)
             except Exception:
                 log.warning("the interrupted rebuild in %s is unreadable: starting over", name)
@@ -403,6 +421,13 @@ class SearchIndex:
         build._save_cursor()
         self._set_pointer(_BUILDING, name)
         return build
+
+    def _drop_past(self, ix, cursor: int) -> None:
+        """Remove entries past `cursor`: a crash after a chunk's commit, before its cursor was saved, leaves them."""
+        with ix.searcher() as searcher:
+            past = [int(term) for term in searcher.lexicon("id") if int(term) > cursor]
+        if past:
+            self._apply_to(ix, (), past)
 
     def _finish_build(self, name: str) -> None:
         previous = self.live_generation()
@@ -447,7 +472,7 @@ class Build:
         self.name = name
         self.cursor = cursor
         self.resumed = resumed
-        self._ix = whoosh_index.open_dir(str(index.root / name), schema=index.schema)
+        self._ix = _open_dir(index.root / name, index.schema)
 
     def _save_cursor(self) -> None:
         path = self.index.root / self.name / _BUILD_STATE

@@ -11,7 +11,18 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Flask, current_app, g, jsonify, request, send_file, url_for
 from flask_wtf import CSRFProtect
 
-from docstore import accounts, audit, clock, correspondents, extraction, history, numbering, organisation, registry
+from docstore import (
+    accounts,
+    audit,
+    clock,
+    correspondents,
+    extraction,
+    fulltext,
+    history,
+    numbering,
+    organisation,
+    registry,
+)
 from docstore.api.openapi import build_spec
 from docstore.errors import N_, DocstoreError, Msg, TokenRefused, ValidationFailed
 from docstore.extensions import db
@@ -745,6 +756,84 @@ def attachment_content(attachment_id: int):
         download_name=attachment.filename,
         conditional=True,
         etag=attachment.sha256,
+    )
+
+
+# --- search ----------------------------------------------------------------------------------------------------
+
+#: The search facets whose values are words, with the words they take (the others take ids).
+WORD_FACETS = {"urgency": tuple(URGENCIES), "status": tuple(STATUSES), "files": ("yes", "no")}
+#: Seconds a client is asked to wait while the search index is rebuilt.
+SEARCH_RETRY_SECONDS = 30
+
+
+def _search_params() -> fulltext.Params:
+    """Return the search of this request's query string; report every argument refused at once."""
+    params, errors = fulltext.params_from(request.args, current_app.config["SEARCH_PAGE_SIZE"], MAX_PER_PAGE)
+    for name, choices in WORD_FACETS.items():
+        if any(value not in choices for value in params.filters.get(name, ())):
+            errors[name] = Msg(N_("Use one of: %(choices)s."), choices=", ".join(choices))
+    if "sort" in errors:  # the page's wording names its menu; a client needs the values
+        errors["sort"] = Msg(N_("Use one of: %(choices)s."), choices=", ".join(fulltext.SORTS))
+    for name in ("page", "per_page"):  # the page forgives a bad page number; the API refuses it, as its lists do
+        try:
+            _int_arg(name)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    if not errors and params.empty:
+        errors["q"] = Msg(fulltext.QUERY_PROBLEMS["empty"])
+    if errors:
+        raise ValidationFailed(errors)
+    return params
+
+
+def found_json(found: fulltext.Found) -> dict:
+    """Return a search hit as the API shows it: the document's key fields, its marked title and passage."""
+    document = found.document
+    return {
+        "id": document.id,
+        "number": document.number,
+        "title": document.title,
+        "title_html": str(found.title),
+        "snippet_html": str(found.snippet),
+        "score": found.score,
+        "registered_at": _json_value(document.registered_at),
+        "series": document.series_id,
+        "series_code": document.series.code,
+        "direction": document.direction,
+        "status": document.status,
+        "url": url_for("api.get_document", document_id=document.id),
+    }
+
+
+def facet_json(value: fulltext.FacetValue) -> dict:
+    """Return a facet value as the API shows it, labelled in the request's language."""
+    label = _translate(value.label) if isinstance(value.label, Msg) else value.label
+    return {"value": value.value, "label": label, "count": value.count, "selected": value.selected}
+
+
+@bp.get("/search")
+@authenticated()
+def search_documents():
+    params = _search_params()
+    outcome = fulltext.run(g.api_user, params, current_app.config, current_app._get_current_object())
+    if outcome.rebuilding:
+        response = json_error(503, "search_unavailable", _translate(Msg(fulltext.REBUILDING)))
+        response.headers["Retry-After"] = str(SEARCH_RETRY_SECONDS)
+        return response
+    if outcome.problem is not None:
+        raise ValidationFailed({"q": outcome.problem})
+    return jsonify(
+        {
+            "query": params.text,
+            "total": outcome.total,
+            "page": params.page,
+            "per_page": params.per_page,
+            "pages": outcome.pages,
+            "results": [found_json(found) for found in outcome.items],
+            "facets": {name: [facet_json(value) for value in values] for name, values in outcome.facets.items()},
+            "suggestion": outcome.suggestion,
+        }
     )
 
 

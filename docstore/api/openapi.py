@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from docstore import registry
+from docstore import fulltext, registry
 from docstore.models import CHANNELS, DIRECTIONS, EXTRACTION_STATES, STATUSES, URGENCIES
 
 
@@ -444,6 +444,8 @@ def build_spec(prefix: str) -> dict:
     }
     schemas.update(_register_schemas())
     paths.update(_register_paths())
+    schemas.update(_search_schemas())
+    paths.update(_search_paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -826,3 +828,105 @@ def _register_paths() -> dict:
         }
         paths[f"/documents/{direction}"] = {"post": operation}
     return paths
+
+
+# --- search ----------------------------------------------------------------------------------------------------
+
+
+def _search_schemas() -> dict:
+    """Return the schemas of a full-text search's answer."""
+    return {
+        "SearchHit": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "number": {"type": "string"},
+                "title": {"type": "string"},
+                "title_html": {"type": "string", "description": "The title, escaped, with matches in <mark>"},
+                "snippet_html": {
+                    "type": "string",
+                    "description": "A passage of the summary, notes or attachments, escaped, with matches in <mark>",
+                },
+                "score": {"type": "number", "description": "Relevance (compare only within one answer)"},
+                "registered_at": {"type": "string", "format": "date-time"},
+                "series": {"type": "integer", "description": "The register's id, as the series filter takes it"},
+                "series_code": {"type": "string"},
+                "direction": {"enum": list(DIRECTIONS)},
+                "status": {"enum": list(STATUSES)},
+                "url": {"type": "string", "description": "The document in the API (GET /documents/{document_id})"},
+            },
+        },
+        "FacetValue": {
+            "type": "object",
+            "properties": {
+                "value": {"type": "string", "description": "What to pass in the facet's filter"},
+                "label": {"type": "string", "description": "The name to show, in the request's language"},
+                "count": {"type": "integer", "description": "Matching documents the caller may open"},
+                "selected": {"type": "boolean"},
+            },
+        },
+        "SearchResults": {
+            "type": "object",
+            "required": ["query", "total", "page", "per_page", "pages", "results", "facets", "suggestion"],
+            "properties": {
+                "query": {"type": "string"},
+                "total": {"type": "integer", "description": "Matching documents the caller may open"},
+                "page": {"type": "integer"},
+                "per_page": {"type": "integer"},
+                "pages": {"type": "integer"},
+                "results": {"type": "array", "items": _ref("SearchHit")},
+                "facets": {
+                    "type": "object",
+                    "description": "Facet name -> its values among the matches, most frequent first",
+                    "properties": {
+                        name: {"type": "array", "items": _ref("FacetValue")} for name in fulltext.FACET_TITLES
+                    },
+                },
+                "suggestion": {
+                    "type": ["string", "null"],
+                    "description": "The query with unknown words replaced by close ones, when nothing was found",
+                },
+            },
+        },
+    }
+
+
+def _search_paths() -> dict:
+    """Return the full-text search operation."""
+    ids = {"type": "array", "items": {"type": "integer"}}
+    operation = _op(
+        "Search the full text of the documents the caller may open",
+        _ok("SearchResults"),
+        tag="documents",
+        params=[
+            _query("q", {"type": "string", "maxLength": 1000}, "What to look for (needed unless a filter is given)"),
+            _query("series", ids, "Register ids (repeat for several)"),
+            _query("year", ids, "Numbering years"),
+            _query("type", ids, "Document type ids"),
+            _query("urgency", {"type": "array", "items": {"enum": list(URGENCIES)}}),
+            _query("status", {"type": "array", "items": {"enum": list(STATUSES)}}),
+            _query("department", ids, "Department ids"),
+            _query("sender", ids, "Correspondent ids"),
+            _query("files", {"type": "array", "items": {"enum": ["yes", "no"]}}, "With or without attachments"),
+            _query("date_from", {"type": "string", "format": "date"}, "Registered on or after this day"),
+            _query("date_until", {"type": "string", "format": "date"}, "Registered on or before this day"),
+            _query(
+                "sort",
+                {"enum": list(fulltext.SORTS)},
+                "Default: relevance with q, otherwise -registered (newest first)",
+            ),
+            *PAGING,
+        ],
+    )
+    operation["description"] = (
+        'q takes words, "phrases", AND/OR/NOT, prefixes (gest*) and number:, sender:, recipient:, title:. '
+        "A filter's values are alternatives; different filters must all hold. Hits, total and facet counts cover "
+        "only documents the caller may open. A query that cannot be used is 422, explained in error.fields.q; "
+        "while the index is rebuilt the answer is 503 (code search_unavailable) with Retry-After."
+    )
+    operation["responses"]["503"] = {
+        "description": "The search index is being rebuilt; everything else works (see Retry-After)",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}},
+        **_json(_ref("Error")),
+    }
+    return {"/search": {"get": operation}}
