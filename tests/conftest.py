@@ -113,6 +113,9 @@ def app(settings, tmp_path):
     application = create_app(settings, instance_path=str(tmp_path / "instance"))
     with application.app_context():
         yield application
+        index = application.extensions.get("docstore_search")
+        if index is not None:
+            index.close()  # its warm searcher holds the index files open
         db.session.remove()
         db.engine.dispose()
 
