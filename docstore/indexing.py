@@ -1,8 +1,8 @@
 """Keeping the full-text index in step with the database: the queue, the single writer, rebuild and check.
 
 - **Queue.** Whenever a flush adds or changes a document, its recipients or attachments (or renames a
-  correspondent), a row naming the document goes into ``search_queue`` in the same transaction. A crash loses
-  nothing: what was committed is queued, and the queue is applied when a writer next runs.
+  correspondent or a department), a row naming the document goes into ``search_queue`` in the same transaction.
+  A crash loses nothing: what was committed is queued, and the queue is applied when a writer next runs.
 - **One writer.** Any number of processes may run the writer loop (a thread of each web process, or
   `flask search run`), but only the holder of the lease in ``search_writer`` writes, in batches; Whoosh's lock
   file is a second guard. The lease expires when its holder dies, and another process takes over.
@@ -34,6 +34,7 @@ from docstore.models import (
     Attachment,
     AttachmentText,
     Correspondent,
+    Department,
     Document,
     DocumentRecipient,
     SearchQueue,
@@ -51,10 +52,11 @@ _LEASE_SECONDS = 60.0
 # --- the queue ---------------------------------------------------------------------------------------------------
 
 
-def _queued_ids(session: Session) -> tuple[set[int], set[int]]:
-    """Return (document ids, correspondent ids) touched by the flush under way."""
+def _queued_ids(session: Session) -> tuple[set[int], set[int], set[int]]:
+    """Return (document ids, correspondent ids, department ids) touched by the flush under way."""
     documents: set[int] = set()
     correspondents: set[int] = set()
+    departments: set[int] = set()
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, Document):
             if obj.id is not None and (obj in session.new or session.is_modified(obj)):
@@ -66,13 +68,15 @@ def _queued_ids(session: Session) -> tuple[set[int], set[int]]:
                 documents.add(obj.document_id)
         elif isinstance(obj, Correspondent) and obj.id is not None and session.is_modified(obj):
             correspondents.add(obj.id)
-    return documents, correspondents
+        elif isinstance(obj, Department) and obj.id is not None and session.is_modified(obj):
+            departments.add(obj.id)
+    return documents, correspondents, departments
 
 
 @event.listens_for(Session, "after_flush")
 def _queue_changes(session: Session, _context) -> None:
-    documents, correspondents = _queued_ids(session)
-    if not documents and not correspondents:
+    documents, correspondents, departments = _queued_ids(session)
+    if not documents and not correspondents and not departments:
         return
     now = time.time()
     connection = session.connection()
@@ -89,6 +93,11 @@ def _queue_changes(session: Session, _context) -> None:
                     DocumentRecipient.correspondent_id == ident
                 )
             )
+        )
+        connection.execute(insert(SearchQueue.__table__).from_select(["document_id", "queued_at"], named))
+    for ident in sorted(departments):  # a renamed department: the documents it is a recipient of
+        named = select(DocumentRecipient.document_id, literal(now, Float)).where(
+            DocumentRecipient.department_id == ident
         )
         connection.execute(insert(SearchQueue.__table__).from_select(["document_id", "queued_at"], named))
     session.info["search_queued"] = True
@@ -191,7 +200,6 @@ def entries_for(ids: Iterable[int], max_text_chars: int) -> dict[int, search.Ent
             level=document.classification,
             owner=document.registered_by_id,
         )
-    db.session.expunge_all()  # the writer reads many chunks: keep the session's identity map from growing
     return entries
 
 

@@ -309,11 +309,15 @@ class SearchIndex:
                 )
             suggestion = None
             if total == 0 and request.text.strip():
-                suggestion = self._suggest(searcher, request.text)
+                suggestion = self._suggest(searcher, request.text, allowed)
         return Results(total, hits, facets, suggestion)
 
-    def _suggest(self, searcher, text: str) -> str | None:
-        """Return `text` with its unknown words replaced by the closest words of the index, or None."""
+    def _suggest(self, searcher, text: str, allowed: query.Query) -> str | None:
+        """Return `text` with its unknown words replaced by the closest words of the index, or None.
+
+        The corrector knows the words of every document: a suggestion is offered only when it finds something
+        within `allowed`, so that it never reveals a word of a document the searcher may not open.
+        """
         corrector = searcher.corrector("fold")
         analyzer = self.schema["fold"].analyzer
         changed = False
@@ -330,7 +334,12 @@ class SearchIndex:
         if not changed:
             return None
         pieces.append(text[last:])
-        return "".join(pieces)
+        suggested = "".join(pieces)
+        try:
+            found = searcher.search(query.And([self.parse(suggested), allowed]), limit=1)
+        except QueryError:
+            return None
+        return None if found.is_empty() else suggested
 
     # --- writing -------------------------------------------------------------------------------------------------
 

@@ -98,6 +98,8 @@ def _prune(q: query.Query) -> query.Query:
         return q
     if isinstance(q, query.Not):
         return query.Not(_prune(q.query))
+    if isinstance(q, query.BinaryQuery):  # ANDNOT, ANDMAYBE, REQUIRE: built from two queries, not a list
+        return q.__class__(_prune(q.a), _prune(q.b))
     if isinstance(q, query.CompoundQuery):
         return q.__class__([_prune(sub) for sub in q.subqueries], boost=q.boost)
     return q

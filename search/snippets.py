@@ -82,7 +82,7 @@ def snippet(text: str, terms: Iterable[tuple[str, str]], width: int = 240) -> st
             best, best_count = start, j - i + 1
     start = max(0, best - width // 4)
     # start at a word boundary when one is near
-    space = text.rfind(" ", max(0, start - 20), best)
+    space = text.rfind(" ", max(0, start - 20), start + 1)
     if start > 0 and space > start - 20 and space != -1:
         start = space + 1
     end = min(len(text), start + width)
