@@ -27,7 +27,42 @@ _TOKEN = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<word>[^\W_{_CJK}]+)")
 CJK_RUN = re.compile(rf"[{_CJK}]+")
 
 
-class MixedTokenizer(Tokenizer):
+class _PieceTokenizer(Tokenizer):
+    """A tokenizer defined by `pieces`: (text, offset) pairs; positions count the pieces."""
+
+    def pieces(self, value: str) -> Iterator[tuple[str, int]]:
+        raise NotImplementedError
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pieces = self.pieces(value) if tokenize else iter(((value, 0),))
+        for pos, (text, start) in enumerate(pieces, start_pos):
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = text
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + start + len(text)
+            yield token
+
+
+class MixedTokenizer(_PieceTokenizer):
     """Words of alphabetic scripts and numbers as they are; runs of CJK characters as overlapping bigrams.
 
     With ``cjk=False`` the CJK runs are skipped (the stemming analyzers have nothing to do with them).
@@ -39,91 +74,32 @@ class MixedTokenizer(Tokenizer):
     def __eq__(self, other):
         return self.__class__ is other.__class__ and self.cjk == other.cjk
 
-    def __call__(
-        self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        tokenize=True,
-        mode="",
-        **kwargs,
-    ) -> Iterator[Token]:
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            token.original = token.text = value
-            token.boost = 1.0
-            if positions:
-                token.pos = start_pos
-            if chars:
-                token.startchar, token.endchar = start_char, start_char + len(value)
-            yield token
-            return
-        pos = start_pos
+    def pieces(self, value: str) -> Iterator[tuple[str, int]]:
         for match in _TOKEN.finditer(value):
             run = match.group("cjk")
             if run is None:
-                pieces = ((match.group("word"), match.start()),)
+                yield match.group("word"), match.start()
             elif not self.cjk:
                 continue
             elif len(run) == 1:
-                pieces = ((run, match.start()),)
+                yield run, match.start()
             else:
-                pieces = ((run[i : i + 2], match.start() + i) for i in range(len(run) - 1))
-            for text, start in pieces:
-                token.text = text
-                token.boost = 1.0
-                token.stopped = False
-                if keeporiginal:
-                    token.original = text
-                if positions:
-                    token.pos = pos
-                if chars:
-                    token.startchar = start_char + start
-                    token.endchar = start_char + start + len(text)
-                pos += 1
-                yield token
+                for i in range(len(run) - 1):
+                    yield run[i : i + 2], match.start() + i
 
 
-class CodeTokenizer(Tokenizer):
+class CodeTokenizer(_PieceTokenizer):
     """Whole lines as terms: register and reference numbers are matched exactly as written (one per line)."""
 
     def __eq__(self, other):
         return self.__class__ is other.__class__
 
-    def __call__(
-        self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        tokenize=True,
-        mode="",
-        **kwargs,
-    ) -> Iterator[Token]:
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+    def pieces(self, value: str) -> Iterator[tuple[str, int]]:
         offset = 0
-        lines = value.split("\n") if tokenize else [value]
-        for pos, line in enumerate(lines):
+        for line in value.split("\n"):
             text = line.strip()
             if text:
-                token.text = text
-                token.boost = 1.0
-                token.stopped = False
-                if keeporiginal:
-                    token.original = text
-                if positions:
-                    token.pos = start_pos + pos
-                if chars:
-                    token.startchar = start_char + offset + line.index(text)
-                    token.endchar = token.startchar + len(text)
-                yield token
+                yield text, offset + line.index(text)
             offset += len(line) + 1
 
 
