@@ -1,4 +1,4 @@
-"""Administration: users, departments, substitutes and the audit log."""
+"""Administration: users, departments, substitutes, the audit log and the search index."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from docstore import accounts, audit, history, numbering, organisation, registry
+from docstore import accounts, audit, history, indexing, numbering, organisation, registry
 from docstore.errors import DocstoreError, ValidationFailed
 from docstore.history import of as history_of
 from docstore.models import DEPARTMENT_KINDS, ROLES
@@ -398,3 +398,20 @@ def edit_document_type(type_id: int):
             return redirect(url_for("admin.document_types"))
     status = form_status(form)
     return render_template("admin/document_type_form.html", form=form, document_type=document_type), status
+
+
+# --- search index ----------------------------------------------------------------------------------------------
+
+
+@bp.route("/search")
+def search_index():
+    state = indexing.status(indexing.index_for(current_app))
+    return render_template("admin/search.html", state=state)
+
+
+@bp.route("/search/rebuild", methods=["POST"])
+def rebuild_index():
+    if ConfirmForm().validate_on_submit():
+        indexing.request_rebuild(f"asked by {current_user.username}")
+        flash(_("The index will be rebuilt in the background. Until it is done, search says so."), "success")
+    return redirect(url_for("admin.search_index"))

@@ -6,10 +6,20 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   });
-  // The language picker applies itself when changed.
-  document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
-    select.addEventListener("change", () => select.form.submit());
+  // Pickers that apply themselves when changed: the language, the filters of the search page.
+  document.querySelectorAll("select[data-autosubmit], input[data-autosubmit]").forEach((control) => {
+    control.addEventListener("change", () => {
+      if (control.id) sessionStorage.setItem("docstore-refocus", control.id);
+      control.form.submit();
+    });
   });
+  // The page that comes back puts the focus where it was (a keyboard user goes on from there).
+  const refocus = sessionStorage.getItem("docstore-refocus");
+  if (refocus) {
+    sessionStorage.removeItem("docstore-refocus");
+    const control = document.getElementById(refocus);
+    if (control) control.focus();
+  }
   // A form sent back with mistakes puts the cursor in the first field to correct.
   const invalid = document.querySelector("main form [aria-invalid='true']");
   if (invalid) invalid.focus();
