@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from docstore import accounts, audit, clock, i18n
+from docstore import accounts, audit, clock, correspondents, extraction, i18n
 from docstore.extensions import db
 
 POSTGRES_URL = os.environ.get("DOCSTORE_TEST_POSTGRES_URL", "")
@@ -172,6 +172,24 @@ def sign_in(client):
 @pytest.fixture
 def admin(make_user):
     return make_user("admin", "admin", full_name="Ada Admin")
+
+
+@pytest.fixture
+def clerk(make_user):
+    """A clerk, Lucía, with clearance 1 (a test file may override this with its own `clerk`)."""
+    return make_user("lucia", "clerk", clearance=1)
+
+
+@pytest.fixture
+def sender(app):
+    """A correspondent to register documents from: the Ministerio de Hacienda."""
+    return correspondents.create_correspondent(audit.SYSTEM, name="Ministerio de Hacienda", code="E05068001")
+
+
+@pytest.fixture
+def store(app):
+    """The app's file store, where registered attachments are kept."""
+    return extraction.file_store(app.config)
 
 
 @pytest.fixture

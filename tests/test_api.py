@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from docstore import accounts, audit, correspondents, organisation
 from docstore.extensions import db
 from docstore.models import AuditEvent, Correspondent, Department, User
+from tests.api_support import assert_error
 from tests.conftest import PASSWORD
 
 API = "/api/v1"
@@ -20,16 +21,6 @@ HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    """Check that `response` is the API's JSON error with `status` and `code`; return its "error" object."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    error = response.get_json()["error"]
-    assert error["code"] == code
-    assert isinstance(error["message"], str) and error["message"]
-    return error
 
 
 @pytest.fixture

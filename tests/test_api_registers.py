@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from docstore import audit, correspondents, extraction, organisation, registry
 from docstore.extensions import db
-from docstore.models import Attachment, Document, Series
+from docstore.models import Attachment, Document
+from tests.api_support import assert_error, series_id
 
 API = "/api/v1"
 SYSTEM = audit.SYSTEM
@@ -30,19 +31,6 @@ def stored_files(app) -> list[Path]:
     return [path for path in Path(app.config["FILES_DIR"]).rglob("*") if path.is_file()]
 
 
-def series_id(code: str) -> int:
-    return db.session.execute(select(Series.id).where(Series.code == code)).scalar_one()
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    """Check that `response` is the API's JSON error with `status` and `code`; return its "error" object."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    error = response.get_json()["error"]
-    assert error["code"] == code
-    return error
-
-
 @pytest.fixture
 def finance(app):
     return organisation.create_department(SYSTEM, code="FIN", name="Finance")
@@ -51,11 +39,6 @@ def finance(app):
 @pytest.fixture
 def legal(app):
     return organisation.create_department(SYSTEM, code="LEG", name="Legal")
-
-
-@pytest.fixture
-def sender(app):
-    return correspondents.create_correspondent(SYSTEM, name="Ministerio de Hacienda", code="E05068001")
 
 
 @pytest.fixture

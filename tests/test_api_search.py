@@ -6,30 +6,14 @@ import gc
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from docstore import audit, clock, correspondents, extraction, fulltext, organisation, registry
+from docstore import audit, clock, extraction, fulltext, organisation, registry
 from docstore.errors import Msg
-from docstore.extensions import db
 from docstore.messages import translate
-from docstore.models import Series
+from tests.api_support import assert_error, series_id
 
 API = "/api/v1"
 SYSTEM = audit.SYSTEM
-
-
-def series_id(code: str) -> int:
-    return db.session.execute(select(Series.id).where(Series.code == code)).scalar_one()
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    """Check that `response` is the API's JSON error with `status` and `code`; return its "error" object."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    error = response.get_json()["error"]
-    assert error["code"] == code
-    assert isinstance(error["message"], str) and error["message"]
-    return error
 
 
 def in_language(app, language: str, message: Msg) -> str:
@@ -49,11 +33,6 @@ def finance(app) -> int:
 @pytest.fixture
 def legal(app) -> int:
     return organisation.create_department(SYSTEM, code="LEG", name="Legal").id
-
-
-@pytest.fixture
-def sender(app):
-    return correspondents.create_correspondent(SYSTEM, name="Ministerio de Hacienda", code="E05068001")
 
 
 @pytest.fixture

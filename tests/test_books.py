@@ -17,7 +17,7 @@ from docx.oxml.ns import qn
 from flask_babel import force_locale, gettext
 from sqlalchemy import event, insert
 
-from docstore import audit, books, clock, correspondents, extraction, organisation, registry
+from docstore import audit, books, clock, correspondents, organisation, registry
 from docstore.errors import ValidationFailed
 from docstore.extensions import db
 from docstore.models import Document, Series
@@ -35,18 +35,8 @@ def settings(settings):
 
 
 @pytest.fixture
-def store(app):
-    return extraction.file_store(app.config)
-
-
-@pytest.fixture
 def clerk(make_user):
     return make_user("lucia", "clerk", clearance=3)
-
-
-@pytest.fixture
-def sender(app):
-    return correspondents.create_correspondent(audit.SYSTEM, name="Ministerio de Hacienda", code="E05068001")
 
 
 @pytest.fixture

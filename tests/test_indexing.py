@@ -45,21 +45,6 @@ def collect_garbage(caplog):
 
 
 @pytest.fixture
-def store(app):
-    return extraction.file_store(app.config)
-
-
-@pytest.fixture
-def clerk(make_user):
-    return make_user("lucia", "clerk", clearance=1)
-
-
-@pytest.fixture
-def sender(app):
-    return correspondents.create_correspondent(audit.SYSTEM, name="Ministerio de Hacienda", code="E05068001")
-
-
-@pytest.fixture
 def cli(app):
     runner = app.test_cli_runner()
 

@@ -23,21 +23,6 @@ POLICY = registry.UploadPolicy(
 )
 
 
-@pytest.fixture
-def store(app):
-    return extraction.file_store(app.config)
-
-
-@pytest.fixture
-def clerk(make_user):
-    return make_user("lucia", "clerk", clearance=1)
-
-
-@pytest.fixture
-def sender(app):
-    return correspondents.create_correspondent(audit.SYSTEM, name="Ministerio de Hacienda", code="E05068001")
-
-
 def _series(code: str) -> Series:
     return db.session.query(Series).filter_by(code=code).one()
 
