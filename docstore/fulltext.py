@@ -207,11 +207,13 @@ def run(user: User, params: Params, config: Mapping, app) -> Outcome:
     if params.empty:
         return outcome
     tz = config["OFFICE_TIMEZONE"]
+    # the end is the start of the next day (exclusive); 9999-12-31 has none: no end
+    until = params.date_until + timedelta(days=1) if params.date_until and params.date_until < date.max else None
     request = search.Request(
         text=params.text,
         filters=params.filters,
         registered_from=_day_start(params.date_from, tz) if params.date_from else None,
-        registered_until=_day_start(params.date_until + timedelta(days=1), tz) if params.date_until else None,
+        registered_until=_day_start(until, tz) if until else None,
         sort=params.sort,
         page=params.page,
         per_page=params.per_page,

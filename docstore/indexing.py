@@ -5,7 +5,9 @@
   A crash loses nothing: what was committed is queued, and the queue is applied when a writer next runs.
 - **One writer.** Any number of processes may run the writer loop (a thread of each web process, or
   `flask search run`), but only the holder of the lease in ``search_writer`` writes, in batches; Whoosh's lock
-  file is a second guard. The lease expires when its holder dies, and another process takes over.
+  file is a second guard. The lease expires when its holder dies, and another process takes over. While it works,
+  the holder renews the lease from a thread of its own (a rebuild chunk or a merge may outlast the lease); a
+  holder that lost it anyway (paused past its expiry) stops at its next step.
 - **Rebuild.** Reads documents in id order in chunks (memory does not grow with the corpus), writes a new
   generation beside the live one, applies queued changes to both between chunks, and swaps it in at the end. An
   interrupted rebuild resumes from its last chunk. A missing or unreadable index is rebuilt this way in the
@@ -21,10 +23,11 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import Float, delete, event, func, insert, literal, select, update
+from sqlalchemy import Float, delete, event, func, insert, inspect, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
 import search
@@ -49,6 +52,10 @@ _wake = threading.Event()
 _LEASE_SECONDS = 60.0
 
 
+class LeaseLost(RuntimeError):
+    """Another process took the search writer's lease (or it ran out): this one must stop writing."""
+
+
 # --- the queue ---------------------------------------------------------------------------------------------------
 
 
@@ -59,18 +66,24 @@ def _queued_ids(session: Session) -> tuple[set[int], set[int], set[int]]:
     departments: set[int] = set()
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, Document):
-            if obj.id is not None and (obj in session.new or session.is_modified(obj)):
+            if obj.id is not None and (obj in session.new or obj in session.deleted or session.is_modified(obj)):
                 documents.add(obj.id)
         elif isinstance(obj, Attachment | DocumentRecipient):
             if obj.document_id is not None and (
                 obj in session.new or obj in session.deleted or session.is_modified(obj)
             ):
                 documents.add(obj.document_id)
-        elif isinstance(obj, Correspondent) and obj.id is not None and session.is_modified(obj):
+        elif isinstance(obj, Correspondent) and obj.id is not None and _renamed(obj):
             correspondents.add(obj.id)
-        elif isinstance(obj, Department) and obj.id is not None and session.is_modified(obj):
+        elif isinstance(obj, Department) and obj.id is not None and _renamed(obj):
             departments.add(obj.id)
     return documents, correspondents, departments
+
+
+def _renamed(obj: Correspondent | Department) -> bool:
+    """True when the flush changes the name of `obj`, the only thing of it that is indexed (an edited address or a
+    deactivation must not queue again every document of a busy sender)."""
+    return inspect(obj).attrs.name.history.has_changes()
 
 
 @event.listens_for(Session, "after_flush")
@@ -209,9 +222,10 @@ def entries_for(ids: Iterable[int], max_text_chars: int) -> dict[int, search.Ent
 def index_for(app) -> search.SearchIndex:
     """Return the application's index object (one per process; creating it touches no file)."""
     index = app.extensions.get("docstore_search")
-    if index is None:
-        index = search.SearchIndex(app.config["INDEX_DIR"], limitmb=app.config["SEARCH_WRITER_MB"])
-        app.extensions["docstore_search"] = index
+    if index is None:  # setdefault: threads that ask at once share one (and one warm searcher)
+        index = app.extensions.setdefault(
+            "docstore_search", search.SearchIndex(app.config["INDEX_DIR"], limitmb=app.config["SEARCH_WRITER_MB"])
+        )
     return index
 
 
@@ -254,6 +268,8 @@ class Writer:
         self.max_text = int(config["SEARCH_MAX_TEXT_CHARS"])
         self.chunk = int(config["SEARCH_REBUILD_CHUNK"])
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self._lost = threading.Event()  # set by the heartbeat when the lease could not be kept
+        self._beating = False
 
     # the lease
 
@@ -276,6 +292,61 @@ class Writer:
             db.session.commit()
         return taken == 1
 
+    def _renewal(self, now: float):
+        """Return the statement that extends the lease if this writer still holds it, unexpired."""
+        table = SearchWriter.__table__
+        return (
+            update(table)
+            .where(table.c.id == 1, table.c.holder == self.holder, table.c.expires_at >= now)
+            .values(expires_at=now + _LEASE_SECONDS)
+        )
+
+    def _renew(self) -> None:
+        """Extend the lease without a break; raise LeaseLost when it ran out or was taken (unlike `acquire`, which
+        would take an expired lease again as if nothing had happened meanwhile)."""
+        db.session.rollback()
+        with database.writing():
+            kept = db.session.execute(self._renewal(time.time())).rowcount
+            db.session.commit()
+        if kept != 1:
+            self._lost.set()
+            raise LeaseLost("the search writer's lease ran out or was taken by another process")
+
+    def _check_lease(self) -> None:
+        if self._lost.is_set():
+            raise LeaseLost("the search writer's lease was taken by another process")
+
+    @contextmanager
+    def _holding(self) -> Iterator[None]:
+        """Keep the lease while the work inside runs, renewing it every quarter lease from a thread of its own."""
+        if self._beating:  # a rebuild drains the queue: one heartbeat is enough
+            yield
+            return
+        self._renew()
+        self._lost.clear()
+        stop = threading.Event()
+        beat = threading.Thread(target=self._beat, args=(db.engine, stop), name="docstore-search-lease", daemon=True)
+        self._beating = True
+        beat.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            beat.join()
+            self._beating = False
+
+    def _beat(self, engine, stop: threading.Event) -> None:
+        while not stop.wait(_LEASE_SECONDS / 4):
+            try:
+                with database.writing(), engine.begin() as connection:
+                    kept = connection.execute(self._renewal(time.time())).rowcount
+            except Exception:  # the database may answer again before the lease runs out
+                log.warning("the search writer could not renew its lease", exc_info=True)
+                continue
+            if kept != 1:
+                self._lost.set()
+                return
+
     def release(self) -> None:
         db.session.rollback()
         with database.writing():
@@ -288,6 +359,7 @@ class Writer:
             db.session.commit()
 
     def _note(self, **values) -> None:
+        db.session.rollback()  # a write after a read in one deferred SQLite transaction fails: "database is locked"
         with database.writing():
             db.session.execute(
                 update(SearchWriter)
@@ -311,6 +383,7 @@ class Writer:
         ids = {row.document_id for row in rows}
         entries = entries_for(ids, self.max_text)
         db.session.rollback()
+        self._check_lease()
         self.index.apply(list(entries.values()), sorted(ids - set(entries)))
         with database.writing():
             db.session.execute(
@@ -330,49 +403,52 @@ class Writer:
     def drain(self) -> int:
         """Apply the queue until it is empty; return how many queue rows were done."""
         done = 0
-        while True:
-            n = self.apply_batch()
-            if n == 0:
-                return done
-            done += n
+        with self._holding():
+            while True:
+                n = self.apply_batch()
+                if n == 0:
+                    return done
+                done += n
 
     # rebuilding
 
     def rebuild(self, resume: bool = True, report: Callable[[Progress], None] | None = None) -> Progress:
         """Build a new generation from the database beside the live one and swap it in; return the progress."""
-        build = self.index.start_build(resume=resume)
-        db.session.rollback()
-        progress = Progress(
-            total=db.session.execute(select(func.count()).where(Document.id > build.cursor)).scalar_one(),
-            resumed=build.resumed,
-        )
-        if report:
-            report(progress)
-        cursor = build.cursor
-        while True:
-            ids = db.session.scalars(
-                select(Document.id).where(Document.id > cursor).order_by(Document.id).limit(self.chunk)
-            ).all()
-            if not ids:
-                break
-            entries = entries_for(ids, self.max_text)
+        with self._holding():
+            build = self.index.start_build(resume=resume)
             db.session.rollback()
-            cursor = ids[-1]
-            build.add([entries[i] for i in ids if i in entries], cursor)
-            progress.done += len(ids)
-            if self.index.exists():
-                try:
-                    self.drain()  # changes made meanwhile reach the live index and the part already rebuilt
-                except search.IndexUnavailable:
-                    log.warning("the live index cannot be written during the rebuild; it will be replaced")
-                    self._drain_into_build(build)
-            if not self.acquire():
-                raise RuntimeError("the search writer's lease was taken by another process")
+            progress = Progress(
+                total=db.session.execute(select(func.count()).where(Document.id > build.cursor)).scalar_one(),
+                resumed=build.resumed,
+            )
             if report:
                 report(progress)
-        build.finish()
-        self._note(rebuild_requested=False, last_error="")
-        self.drain()
+            cursor = build.cursor
+            while True:
+                ids = db.session.scalars(
+                    select(Document.id).where(Document.id > cursor).order_by(Document.id).limit(self.chunk)
+                ).all()
+                if not ids:
+                    break
+                entries = entries_for(ids, self.max_text)
+                db.session.rollback()
+                cursor = ids[-1]
+                self._check_lease()
+                build.add([entries[i] for i in ids if i in entries], cursor)
+                progress.done += len(ids)
+                if self.index.exists():
+                    try:
+                        self.drain()  # changes made meanwhile reach the live index and the part already rebuilt
+                    except search.IndexUnavailable:
+                        log.warning("the live index cannot be written during the rebuild; it will be replaced")
+                        self._drain_into_build(build)
+                self._renew()
+                if report:
+                    report(progress)
+            self._check_lease()
+            build.finish()
+            self._note(rebuild_requested=False, last_error="")
+            self.drain()
         return progress
 
     def _drain_into_build(self, build: search.Build) -> None:
@@ -387,6 +463,7 @@ class Writer:
             behind = {r.document_id for r in rows if r.document_id <= build.cursor}
             entries = entries_for(behind, self.max_text)
             db.session.rollback()
+            self._check_lease()
             build.apply(list(entries.values()), sorted(behind - set(entries)))
             with database.writing():
                 db.session.execute(
@@ -416,11 +493,16 @@ class Writer:
         if not self.acquire():
             return False
         try:
-            if self.needs_rebuild() or not self.index.healthy():
-                log.info("rebuilding the search index")
-                self.rebuild()
-                return True
-            return self.apply_batch() > 0
+            with self._holding():
+                if self.needs_rebuild() or not self.index.healthy():
+                    log.info("rebuilding the search index")
+                    self.rebuild()
+                    return True
+                return self.apply_batch() > 0
+        except (search.IndexBusy, LeaseLost) as exc:  # another writer is at work: nothing is broken, try later
+            log.warning("the search index is busy (%s): trying again later", exc)
+            db.session.rollback()
+            return False
         except search.IndexUnavailable as exc:
             log.warning("the search index is unusable (%s): it will be rebuilt", exc)
             db.session.rollback()
@@ -506,8 +588,16 @@ class CheckReport:
 
 
 def check(index: search.SearchIndex, config: Mapping, report: Callable[[int], None] | None = None) -> CheckReport:
-    """Compare the index with the database (raises IndexUnavailable when the index cannot be read)."""
-    indexed = dict(index.stamps())
+    """Compare the index with the database (raises IndexUnavailable when the index cannot be read).
+
+    A document indexed more than once counts as stale: repairing it replaces its entries with one.
+    """
+    indexed: dict[int, str] = {}
+    repeated: set[int] = set()
+    for ident, stamp in index.stamps():
+        if ident in indexed:
+            repeated.add(ident)
+        indexed[ident] = stamp
     result = CheckReport(indexed=len(indexed))
     chunk, max_text = int(config["SEARCH_REBUILD_CHUNK"]), int(config["SEARCH_MAX_TEXT_CHARS"])
     cursor = 0
@@ -526,7 +616,7 @@ def check(index: search.SearchIndex, config: Mapping, report: Callable[[int], No
             stamp = indexed.get(ident)
             if stamp is None:
                 result.missing.append(ident)
-            elif stamp != entry.stamp():
+            elif stamp != entry.stamp() or ident in repeated:
                 result.stale.append(ident)
         result.documents += len(entries)
         if report:

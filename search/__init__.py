@@ -5,13 +5,13 @@
   beside the live index, resumable), `stamps` (for checking), `healthy`;
 - `Request`, `Access`, `Results`, `Hit`: a search, who runs it, and what it found;
 - `snippet`, `highlight`: marked passages of the texts of the hits;
-- `QueryError`, `IndexUnavailable`: the two ways a search fails.
+- `QueryError`, `IndexUnavailable`: the two ways a search fails; `IndexBusy`: another writer holds the index.
 
 This package imports neither Flask nor docstore (see STYLE.md).
 """
 
 from search.engine import Access, Build, Hit, Request, Results, SearchIndex
-from search.errors import IndexUnavailable, QueryError, SearchError
+from search.errors import IndexBusy, IndexUnavailable, QueryError, SearchError
 from search.schema import FACETS, Entry
 from search.snippets import highlight, snippet
 
@@ -21,6 +21,7 @@ __all__ = [
     "Build",
     "Entry",
     "Hit",
+    "IndexBusy",
     "IndexUnavailable",
     "QueryError",
     "Request",

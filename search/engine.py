@@ -6,7 +6,8 @@ Layout of the index folder::
     BUILDING           name of the generation being built, while a rebuild runs or was interrupted
     g-<time>/          a generation: a Whoosh index, plus build.json (the rebuild's cursor) while it is built
 
-Only one process writes at a time (the application grants a lease; Whoosh's own lock file is a second guard).
+Only one process writes at a time (the application grants a lease; Whoosh's own lock file is a second guard). A
+lock held by another writer raises `IndexBusy`, never `IndexUnavailable`: a busy index is not a broken one.
 Searchers stay open between queries and are refreshed cheaply when the index changed; they notice a swapped
 generation by the content of CURRENT. Any failure to read the index raises `IndexUnavailable`, never a Whoosh
 error, so that the application can show "search is being rebuilt" and ask for a rebuild.
@@ -30,7 +31,7 @@ from whoosh import query, sorting
 from whoosh.filedb.filestore import FileStorage
 
 from search import query as query_language
-from search.errors import IndexUnavailable, QueryError
+from search.errors import IndexBusy, IndexUnavailable, QueryError
 from search.schema import FACETS, Entry, build_schema, to_fields
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ _BUILDING = "BUILDING"
 _BUILD_STATE = "build.json"
 #: The fields whose matched terms are reported with a hit (the others are filters).
 _TEXT_FIELDS = frozenset({"title", "fold", "es", "en", "code", "sender_name", "recipient"})
+#: Unknown words a suggestion corrects at most: each scans the lexicon, while every search of the process waits.
+_SUGGESTED_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,16 @@ def _open_dir(path: Path, schema):
 
 def _utc_naive(moment: datetime) -> datetime:
     if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # the first or the last day of the calendar, in a time zone that moves it past
+            moment = datetime.min if moment.year == 1 else datetime.max
     return moment
+
+
+def _occurs(searcher, word: str, allowed: query.Query) -> bool:
+    """True when the folded text of a document within `allowed` has `word`."""
+    return not searcher.search(query.And([query.Term("fold", word), allowed]), limit=1).is_empty()
 
 
 def _term_text(text) -> str:
@@ -118,6 +129,7 @@ class SearchIndex:
         self.procs = procs
         self.schema = build_schema()
         self.parser = query_language.make_parser(self.schema)
+        self.lock_timeout = 10.0  # seconds a writer waits for Whoosh's lock before the index counts as busy
         self._lock = threading.RLock()
         self._searcher = None
         self._searcher_gen: str | None = None
@@ -315,22 +327,28 @@ class SearchIndex:
     def _suggest(self, searcher, text: str, allowed: query.Query) -> str | None:
         """Return `text` with its unknown words replaced by the closest words of the index, or None.
 
-        The corrector knows the words of every document: a suggestion is offered only when it finds something
-        within `allowed`, so that it never reveals a word of a document the searcher may not open.
+        The corrector knows the words of every document: each word suggested must occur in a document within
+        `allowed`, and so must the whole suggestion, so that it never reveals a word of a document the searcher may
+        not open (with OR or NOT, the whole could match through another word).
         """
         corrector = searcher.corrector("fold")
         analyzer = self.schema["fold"].analyzer
         changed = False
         pieces, last = [], 0
+        unknown = []
         for start, end, word in query_language.bare_words(text):
             terms = [t.text for t in analyzer(word)]
-            if len(terms) != 1 or searcher.doc_frequency("fold", terms[0]) > 0:
-                continue
-            options = corrector.suggest(terms[0], limit=1, maxdist=2, prefix=1)
-            if options and options[0] != terms[0]:
-                pieces += [text[last:start], options[0]]
-                last = end
-                changed = True
+            if len(terms) == 1 and searcher.doc_frequency("fold", terms[0]) == 0:
+                unknown.append((start, end, terms[0]))
+        if len(unknown) > _SUGGESTED_WORDS:  # a long text that matches nothing is not a misspelling
+            return None
+        for start, end, term in unknown:
+            for option in corrector.suggest(term, limit=5, maxdist=2, prefix=1):
+                if option != term and _occurs(searcher, option, allowed):
+                    pieces += [text[last:start], option]
+                    last = end
+                    changed = True
+                    break
         if not changed:
             return None
         pieces.append(text[last:])
@@ -343,16 +361,22 @@ class SearchIndex:
 
     # --- writing -------------------------------------------------------------------------------------------------
 
-    def _writer(self, ix, timeout: float = 10.0):
-        return ix.writer(limitmb=self.limitmb, timeout=timeout, delay=0.1)
+    def _writer(self, ix, **options):
+        """Return a writer of `ix`; raise IndexBusy when another writer holds its lock past `lock_timeout`."""
+        options.setdefault("limitmb", self.limitmb)
+        try:
+            return ix.writer(timeout=self.lock_timeout, delay=0.1, **options)
+        except whoosh_index.LockError as exc:
+            raise IndexBusy(f"another writer holds the lock of {ix.storage.folder}") from exc
 
     def _apply_to(self, ix, upserts: Sequence[Entry], deletes: Iterable[int]) -> None:
         writer = self._writer(ix)
         try:
             for ident in deletes:
                 writer.delete_by_term("id", str(ident))
-            for entry in upserts:
-                writer.update_document(**to_fields(entry))
+            for entry in upserts:  # not update_document: it replaces only the first of several entries of an id
+                writer.delete_by_term("id", str(entry.id))
+                writer.add_document(**to_fields(entry))
         except BaseException:
             writer.cancel()
             raise
@@ -367,7 +391,7 @@ class SearchIndex:
         generation, ix = self._live()
         try:
             self._apply_to(ix, upserts, deletes)
-        except IndexUnavailable:
+        except (IndexUnavailable, IndexBusy):
             raise
         except Exception as exc:
             raise IndexUnavailable(f"generation {generation} cannot be written: {exc!r}") from exc
@@ -385,6 +409,8 @@ class SearchIndex:
                         self._apply_to(ix, behind, gone)
                     finally:
                         ix.close()
+                except IndexBusy:  # the rebuild holds it (a second writer): the queue keeps the change
+                    raise
                 except Exception:  # a broken half-built generation is thrown away and started again
                     log.exception("the index being built is unreadable; the rebuild will start over")
                     self._abandon_build()
@@ -405,7 +431,9 @@ class SearchIndex:
     def _abandon_build(self) -> None:
         name = self._pointer(_BUILDING)
         self._set_pointer(_BUILDING, None)
-        if name:
+        # a crash inside _finish_build, after CURRENT and before BUILDING was replaced, leaves both naming the
+        # live generation: it is not thrown away
+        if name and name != self.live_generation():
             shutil.rmtree(self.root / name, ignore_errors=True)
 
     def start_build(self, resume: bool = True) -> Build:
@@ -421,6 +449,8 @@ class SearchIndex:
                 finally:
                     ix.close()
                 return Build(self, name, cursor, resumed=True)
+            except IndexBusy:  # another process is building it: never throw its work away
+                raise
             except Exception:
                 log.warning("the interrupted rebuild in %s is unreadable: starting over", name)
         self._abandon_build()
@@ -491,11 +521,12 @@ class Build:
 
     def add(self, entries: Sequence[Entry], cursor: int) -> None:
         """Add a chunk of entries (ids above the cursor, in order) and move the cursor to `cursor`, durably."""
-        options = {"limitmb": self.index.limitmb}
+        options = {}
         if self.index.procs > 1:
             options.update(procs=self.index.procs, multisegment=True)
-        writer = self._ix.writer(timeout=30.0, delay=0.1, **options)
+        writer = self.index._writer(self._ix, **options)
         try:
+            self._claim(writer, entries)
             for entry in entries:
                 writer.add_document(**to_fields(entry))
         except BaseException:
@@ -504,6 +535,19 @@ class Build:
         writer.commit()
         self.cursor = cursor
         self._save_cursor()
+
+    def _claim(self, writer, entries: Sequence[Entry]) -> None:
+        """Raise IndexBusy unless this is still the build under way, at this cursor, without `entries` yet.
+
+        Checked under Whoosh's lock (`writer` holds it): two processes that both believe they hold the writer's
+        lease (one paused past its expiry) must not index a chunk twice, nor write to a generation that was
+        finished or thrown away meanwhile.
+        """
+        if self.index.build_state() != (self.name, self.cursor):
+            raise IndexBusy(f"the rebuild in {self.name} was finished, abandoned or moved on by another process")
+        searcher = writer.searcher()
+        if any(searcher.document_number(id=str(entry.id)) is not None for entry in entries):
+            raise IndexBusy(f"another process has indexed documents past the cursor of {self.name}")
 
     def apply(self, upserts: Sequence[Entry], deletes: Sequence[int] = ()) -> None:
         """Add or replace entries in this generation (for changes to documents the build has passed)."""
@@ -514,8 +558,10 @@ class Build:
 
     def finish(self, optimize: bool = False) -> None:
         """Make this generation the live one (searchers of every process switch at their next query)."""
+        if self.index._pointer(_BUILDING) != self.name:
+            raise IndexBusy(f"the rebuild in {self.name} was finished or abandoned by another process")
         if optimize:
-            writer = self._ix.writer(timeout=30.0, delay=0.1)
+            writer = self.index._writer(self._ix)
             writer.commit(optimize=True)
         self._ix.close()
         self.index._finish_build(self.name)

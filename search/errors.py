@@ -1,4 +1,4 @@
-"""The two ways a search can fail: the query cannot be used, or the index cannot be read."""
+"""The two ways a search can fail (the query cannot be used, or the index cannot be read), and a busy index."""
 
 from __future__ import annotations
 
@@ -21,3 +21,7 @@ class QueryError(SearchError):
 
 class IndexUnavailable(SearchError):
     """The index is missing, being built for the first time, or unreadable; it has to be rebuilt."""
+
+
+class IndexBusy(SearchError):
+    """Another writer holds the index (its lock, or the generation being built): try again later, rebuild nothing."""

@@ -52,6 +52,7 @@ _POSITIONAL = {"title", "fold", "sender_name", "recipient"}
 
 _MIN_PREFIX = 2
 _BARE_PREFIX = re.compile(r"(?:^|\s)[*?]")
+_WILDCARD = re.compile(r"[*?]")
 
 
 class _FieldNames(qparser.Plugin):
@@ -89,15 +90,20 @@ def _prune(q: query.Query) -> query.Query:
     """Drop the parts that cannot match: phrases and prefixes on fields without positions, empty leaves."""
     if isinstance(q, query.Phrase | query.Ordered | query.Sequence):
         return q if q.field() in _POSITIONAL else query.NullQuery
+    if isinstance(q, query.Every):  # number:* — every document, found the slow way
+        raise QueryError("short_prefix")
     if isinstance(q, query.PatternQuery):  # Prefix, Wildcard
         text = q.text if isinstance(q.text, str) else q.text.decode("utf-8")
         if q.field() not in _POSITIONAL and q.field() != "code":
             return query.NullQuery
-        if len(text.strip("*?")) < _MIN_PREFIX:
+        # the letters before the first wildcard bound the terms scanned: (*ion), title:*ion and a*n scan them all
+        if len(_WILDCARD.split(text, maxsplit=1)[0]) < _MIN_PREFIX:
             raise QueryError("short_prefix")
         return q
     if isinstance(q, query.Not):
         return query.Not(_prune(q.query))
+    if isinstance(q, query.AndNot):  # the same, without whoosh-ng's AndNotMatcher: it reads past its end (IndexError)
+        return query.And([_prune(q.a), query.Not(_prune(q.b))])
     if isinstance(q, query.BinaryQuery):  # ANDNOT, ANDMAYBE, REQUIRE: built from two queries, not a list
         return q.__class__(_prune(q.a), _prune(q.b))
     if isinstance(q, query.CompoundQuery):
@@ -126,8 +132,8 @@ def parse(parser: qparser.QueryParser, text: str) -> query.Query:
     return q
 
 
-#: Bare words of a query (not quoted, not field names, not operators), for "did you mean".
-_WORD = re.compile(r'"[^"]*"|\S+:\S*|(\w+)')
+#: Bare words of a query (not quoted, not field names, not operators, not prefixes), for "did you mean".
+_WORD = re.compile(r'"[^"]*"|\S+:\S*|[\w*?]*[*?][\w*?]*|(\w+)')
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 
 

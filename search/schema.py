@@ -7,7 +7,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from whoosh import fields
+from whoosh import fields, formats
+from whoosh.system import _INT_SIZE, unpack_uint
 
 from search.analysis import code_analyzer, english_analyzer, folding_analyzer, spanish_analyzer
 
@@ -47,6 +48,48 @@ class Entry:
         return hashlib.blake2b(raw.encode("utf-8"), digest_size=12).hexdigest()
 
 
+class Positions(formats.Positions):
+    """Whoosh's positions format, read by its own encoding first.
+
+    whoosh-ng 5.4 takes any value whose last byte is "." (0x2E) for a pickled value of Whoosh 2.7: the postings of a
+    word at position 46 of a text (or 46 words after its previous occurrence) are then unpickled, and every phrase
+    query that reaches them fails with UnpicklingError. The encoding written is unchanged.
+    """
+
+    def decode_positions(self, valuestring):
+        positions = _varint_positions(valuestring)
+        return self._decode_positions_legacy(valuestring) if positions is None else positions
+
+
+def _varint_positions(value: bytes) -> list[int] | None:
+    """Return the positions `formats.Positions.encode` wrote in `value`, or None when `value` is not one of those."""
+    if len(value) < _INT_SIZE:
+        return None
+    (count,) = unpack_uint(value[:_INT_SIZE])
+    positions, position, at = [], 0, _INT_SIZE
+    for _ in range(count):
+        delta, shift = 0, 0
+        while True:
+            if at >= len(value):
+                return None
+            byte = value[at]
+            at += 1
+            delta |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        position += delta
+        positions.append(position)
+    return positions if at == len(value) else None
+
+
+def _phrase_text(**options) -> fields.TEXT:
+    """Return a TEXT field that keeps positions (for phrases), read with `Positions`."""
+    field = fields.TEXT(phrase=True, **options)
+    field.format = Positions(field_boost=field.format.field_boost)
+    return field
+
+
 def _key(value) -> str:
     return "" if value is None else str(value)
 
@@ -67,12 +110,12 @@ def build_schema() -> fields.Schema:
         id=fields.ID(unique=True, stored=True),
         stamp=fields.STORED(),
         code=fields.TEXT(analyzer=code_analyzer(), phrase=False, field_boost=4.0),
-        title=fields.TEXT(analyzer=fold, phrase=True, field_boost=2.0, multitoken_query="phrase"),
-        fold=fields.TEXT(analyzer=fold, phrase=True, multitoken_query="phrase"),
+        title=_phrase_text(analyzer=fold, field_boost=2.0, multitoken_query="phrase"),
+        fold=_phrase_text(analyzer=fold, multitoken_query="phrase"),
         es=fields.TEXT(analyzer=spanish_analyzer(), phrase=False, field_boost=0.6, multitoken_query="and"),
         en=fields.TEXT(analyzer=english_analyzer(), phrase=False, field_boost=0.6, multitoken_query="and"),
-        sender_name=fields.TEXT(analyzer=fold, phrase=True, multitoken_query="phrase"),
-        recipient=fields.TEXT(analyzer=fold, phrase=True, multitoken_query="phrase"),
+        sender_name=_phrase_text(analyzer=fold, multitoken_query="phrase"),
+        recipient=_phrase_text(analyzer=fold, multitoken_query="phrase"),
         series=keyword,
         year=fields.ID(sortable=True),
         type=fields.ID(sortable=True),

@@ -17,12 +17,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select, update
+from whoosh import index as whoosh_index
 
 import search
 from app import create_app
 from docstore import audit, correspondents, database, extraction, fulltext, indexing, organisation, registry
 from docstore.extensions import db
 from docstore.models import Document, SearchQueue, SearchWriter, Series, User
+from search.schema import to_fields
 from tests.test_registry import _incoming, _register, _upload
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "files"
@@ -244,6 +246,88 @@ def test_two_writer_loops_in_parallel_apply_every_change_without_lock_errors(
     assert report.clean and report.documents == report.indexed == 12
 
 
+def test_a_rebuild_chunk_that_outlasts_the_lease_keeps_it_and_indexes_each_document_once(
+    app, settings, tmp_path, clerk, sender, store, index_now, monkeypatch
+):
+    idents = [register(clerk, sender, store, f"Expediente {n}") for n in range(4)]
+    index_now()
+    monkeypatch.setattr(indexing, "_LEASE_SECONDS", 1.0)
+    add = search.Build.add
+
+    def slow_add(build, entries, cursor):
+        time.sleep(1.5)  # a chunk of long attachments, or a merge: longer than the lease
+        add(build, entries, cursor)
+
+    monkeypatch.setattr(search.Build, "add", slow_add)
+    settings["SEARCH_REBUILD_CHUNK"] = 2
+    reindexing = create_app(settings, instance_path=str(tmp_path / "instance"))  # `flask search reindex`
+    failures = []
+
+    def reindex():
+        with reindexing.app_context():
+            writer = indexing.writer_for(reindexing)
+            assert writer.acquire()
+            try:
+                writer.rebuild(resume=False)
+            except Exception as exc:
+                failures.append(exc)
+            finally:
+                writer.release()
+                indexing.index_for(reindexing).close()
+                db.session.remove()
+                db.engine.dispose()
+
+    db.session.commit()
+    thread = threading.Thread(target=reindex)
+    thread.start()
+    try:
+        time.sleep(1.2)  # the lease would have run out during the first chunk
+        assert indexing.writer_for(app).turn() is False  # a web process's writer may not resume the same build
+    finally:
+        thread.join(timeout=30)
+    assert failures == []
+    hits = indexing.index_for(app).search(search.Request("expediente", per_page=50), EVERYTHING).hits
+    assert sorted(hit.id for hit in hits) == idents
+
+
+def test_an_index_locked_by_another_writer_is_busy_not_broken(app, clerk, sender, store, index_now):
+    register(clerk, sender, store, "Primero")
+    index_now()
+    ident = register(clerk, sender, store, "Segundo")
+    index = indexing.index_for(app)
+    index.lock_timeout = 0.2
+    held = whoosh_index.open_dir(str(index.root / index.live_generation())).writer()  # another writer, mid-merge
+    try:
+        assert indexing.writer_for(app).turn() is False
+    finally:
+        held.cancel()
+    assert not writer_row().rebuild_requested  # no rebuild of the whole index for a busy lock
+    assert queued() == {ident}  # the change waits for the next turn
+    assert indexing.writer_for(app).turn() is True
+    assert found(app, "segundo") == {ident}
+
+
+def test_a_change_saved_while_a_rebuild_swaps_generations_does_not_fail_it(app, clerk, sender, store, monkeypatch):
+    ident = register(clerk, sender, store, "Circular")
+    clerk_id = clerk.id
+    indexing.request_rebuild("asked by a test")
+    finish = search.Build.finish
+
+    def finish_while_a_clerk_saves(build, *args, **kwargs):
+        other = create_app(app.config, instance_path=app.instance_path)  # a web request of another process
+        with other.app_context():
+            registry.update_document(audit.Context(clerk_id), ident, {"title": "Circular corregida"})
+            db.session.remove()
+            db.engine.dispose()
+        finish(build, *args, **kwargs)
+
+    monkeypatch.setattr(search.Build, "finish", finish_while_a_clerk_saves)
+    assert indexing.writer_for(app).turn() is True
+    assert not writer_row().rebuild_requested
+    assert queued() == set()
+    assert found(app, "corregida") == {ident}
+
+
 def test_the_embedded_writer_makes_a_registered_document_searchable(app, client, clerk, sender, sign_in):
     app.config["SEARCH_WRITER"] = True  # its first request starts the writer thread
     app.config["SEARCH_POLL_MS"] = 50
@@ -352,6 +436,21 @@ def test_check_reports_missing_stale_and_orphan_entries_and_the_command_repairs_
     assert "the index matches the database" in result.output
 
 
+def test_check_finds_a_document_indexed_twice_and_repair_leaves_one(app, clerk, sender, store, index_now, cli):
+    ident = register(clerk, sender, store, "Oficio repetido")
+    index_now()
+    index = indexing.index_for(app)
+    writer = whoosh_index.open_dir(str(index.root / index.live_generation())).writer()
+    writer.add_document(**to_fields(indexing.entries_for([ident], 1000)[ident]))  # as two rebuilders leave it
+    writer.commit()
+    assert index.search(search.Request("repetido"), EVERYTHING).total == 2
+
+    assert indexing.check(index, app.config).stale == [ident]
+    result = cli("search", "check")
+    assert result.exit_code == 0, result.output
+    assert index.search(search.Request("repetido"), EVERYTHING).total == 1
+
+
 @IGNORE_LEAKED_TOC
 def test_check_of_an_unreadable_index_says_to_reindex(app, clerk, sender, store, index_now, cli, collect_garbage):
     register(clerk, sender, store, "Oficio")
@@ -433,6 +532,13 @@ def test_a_renamed_correspondent_is_found_under_its_new_name(app, clerk, sender,
     assert found(app, 'sender:"Ministerio de Finanzas"') == received
     assert found(app, 'recipient:"Ministerio de Finanzas"') == {reply}
     assert found(app, '"Ministerio de Hacienda"') == set()
+
+
+def test_an_edit_of_a_correspondent_that_keeps_its_name_queues_nothing(app, clerk, sender, store, index_now):
+    register(clerk, sender, store, "Requerimiento")
+    index_now()
+    correspondents.update_correspondent(audit.SYSTEM, sender.id, {"address": "Calle de Alcalá 9", "active": False})
+    assert queued() == set()  # nothing indexed changed: a busy sender's documents are not all indexed again
 
 
 def test_a_renamed_department_is_found_under_its_new_name_as_a_recipient(app, clerk, sender, store, index_now):

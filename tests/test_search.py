@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from search import Access, Entry, IndexUnavailable, QueryError, Request, SearchIndex, highlight, snippet
+from search import Access, Entry, IndexUnavailable, QueryError, Request, SearchError, SearchIndex, highlight, snippet
 
 EVERYTHING = Access(max_level=3, everything=True)
 DAY_ONE = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -118,6 +118,21 @@ def test_the_query_language_finds_what_clerks_type(texts, query, expected):
     assert ids(texts, query) == expected
 
 
+def test_andnot_leaves_out_the_documents_of_its_second_part(index):
+    index.apply(
+        [Entry(n, title={16: "beta", 28: "alfa beta", 30: "alfa", 42: "beta"}.get(n, "otro")) for n in range(1, 51)]
+    )
+    assert ids(index, "alfa ANDNOT beta") == {30}  # whoosh-ng's AndNotMatcher read past its end on these postings
+
+
+def test_phrases_find_words_at_every_position_of_a_text(index):
+    words = [f"palabra{n}" for n in range(200)]
+    index.apply([Entry(1, title="Memoria", text=" ".join(words)), Entry(2, title="办" * 46 + "公文处理")])
+    for n in range(199):  # whoosh-ng took a position stored as the byte 0x2E (46) for a pickle of Whoosh 2.7
+        assert ids(index, f'"palabra{n} palabra{n + 1}"') == {1}
+    assert ids(index, "公文处理") == {2}  # its bigram 公文 is the 46th of the title
+
+
 def test_a_misspelt_word_gets_a_suggestion_only_when_nothing_matches(texts):
     results = texts.search(Request("gestoin"), EVERYTHING)
     assert results.total == 0 and results.suggestion == "gestion"
@@ -135,6 +150,23 @@ def test_a_suggestion_never_reveals_a_word_of_a_document_the_searcher_may_not_op
     assert index.search(Request("quimeta"), Access(max_level=3, departments=(20,))).suggestion == "quimera"
 
 
+def test_a_prefix_is_not_corrected_into_another_prefix(index):
+    index.apply([Entry(1, title="Informe"), Entry(2, title="Índice")])
+    # a prefix is not a misspelt word: "İß*" became "in*", a search through thousands of words, taking seconds
+    assert index.search(Request("infrome* OR indcie"), EVERYTHING).suggestion == "infrome* OR indice"
+
+
+@pytest.mark.parametrize("operator", ["OR", "NOT", "ANDMAYBE"])
+def test_a_suggestion_never_reveals_a_hidden_word_beside_a_visible_one(index, operator):
+    index.apply([Entry(1, title="Operación quimera", level=3, department=20), Entry(2, title="Informe", department=10)])
+    mine = Access(max_level=0, departments=(10,))
+    # the whole suggestion would find document 2 through "informe": "quimera" alone must not be offered
+    assert index.search(Request(f"infrome {operator} quimeta"), mine).suggestion == f"informe {operator} quimeta"
+    assert index.search(Request(f"infrome {operator} quimeta"), EVERYTHING).suggestion == (
+        f"informe {operator} quimera"
+    )
+
+
 @pytest.mark.parametrize(
     ("query", "reason"),
     [
@@ -143,6 +175,11 @@ def test_a_suggestion_never_reveals_a_word_of_a_document_the_searcher_may_not_op
         ("g*", "short_prefix"),
         ("*", "short_prefix"),
         ("*ción", "short_prefix"),
+        ("(*ción)", "short_prefix"),  # a leading wildcard scans the whole lexicon, however it is written
+        ("title:*ción", "short_prefix"),
+        ("g*ión", "short_prefix"),
+        ("g?stion", "short_prefix"),
+        ("number:*", "short_prefix"),
         ("NOT gestion", "only_not"),
         ("NOT (gestion OR archivo)", "only_not"),
         ("foo:bar", "unknown_field"),
@@ -338,6 +375,12 @@ def test_a_date_range_includes_its_start_and_excludes_its_end_in_any_time_zone(i
     assert ids(index, registered_until=DAY_ONE + timedelta(days=2)) == {1}
 
 
+def test_a_date_range_may_reach_the_ends_of_the_calendar_in_any_time_zone(index, register):
+    first = datetime.min.replace(tzinfo=timezone(timedelta(hours=8)))  # before 0001-01-01 in UTC
+    last = datetime.max.replace(tzinfo=timezone(timedelta(hours=-5)))  # after 9999-12-31 in UTC
+    assert ids(index, registered_from=first, registered_until=last) == set(range(1, 25))
+
+
 def test_results_sort_by_date_either_way(index, register):
     newest = index.search(Request("informe", sort="-registered", per_page=5), EVERYTHING)
     assert [h.id for h in newest.hits] == [24, 23, 22, 21, 20]
@@ -530,6 +573,39 @@ def test_a_crash_between_a_chunk_and_its_cursor_does_not_index_the_chunk_twice(o
     resumed.finish()
     assert sorted(ident for ident, _stamp in again.stamps()) == [1, 2, 3, 4]
     assert again.search(Request("informe"), EVERYTHING).total == 4
+
+
+def test_a_second_builder_of_the_same_generation_is_refused_and_nothing_is_indexed_twice(open_index):
+    index = open_index()
+    build = index.start_build(resume=False)
+    build.add([Entry(n, title=f"informe {n}") for n in (1, 2)], 2)
+    paused = open_index().start_build(resume=True)  # a process that took over while the first one was paused
+    build.add([Entry(n, title=f"informe {n}") for n in (3, 4)], 4)
+    with pytest.raises(SearchError):
+        paused.add([Entry(n, title=f"informe {n}") for n in (3, 4)], 4)
+    state = index.root / build.name / "build.json"
+    state.write_text('{"cursor": 2}')  # the first committed its chunk and has not saved its cursor yet
+    with pytest.raises(SearchError):
+        paused.add([Entry(n, title=f"informe {n}") for n in (3, 4)], 4)
+    state.write_text('{"cursor": 4}')  # ... and now has
+    build.finish()
+    with pytest.raises(SearchError):
+        paused.finish()
+    assert sorted(ident for ident, _stamp in index.stamps()) == [1, 2, 3, 4]
+
+
+def test_a_crash_between_the_swap_and_its_bookkeeping_leaves_the_live_generation_alone(open_index):
+    index = open_index()
+    build = index.start_build(resume=False)
+    build.add([Entry(1, title="informe vigente")], 1)
+    build.finish()
+    (index.root / "BUILDING").write_text(build.name)  # a crash after CURRENT was replaced, before BUILDING was
+
+    again = open_index()
+    assert again.build_state() is None
+    rebuild = again.start_build(resume=True)
+    assert not rebuild.resumed and rebuild.name != build.name
+    assert ids(again, "vigente") == {1}  # searches carry on while the new generation is built
 
 
 def test_a_fresh_rebuild_throws_the_interrupted_one_away(open_index):
