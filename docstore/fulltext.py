@@ -53,6 +53,10 @@ QUERY_PROBLEMS: dict[str, str] = {
     "malformed": N_("The search could not be understood: check its quotes and brackets."),
     "too_long": N_("The search is too long: use at most 1,000 characters."),
     "short_prefix": N_("Put at least two letters before * (for example gest*)."),
+    "too_broad": N_(
+        "“%(pattern)s*” stands for too many words: type more letters before the * (for example gesti* instead of "
+        "ge*)."
+    ),
     "only_not": N_("Say what to look for as well as what to leave out (for example informe NOT borrador)."),
     "unknown_field": N_(
         "“%(field)s:” is not something you can search by. Use number:, sender:, recipient: or title:, "

@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -94,6 +95,21 @@ class Results:
     hits: list[Hit]
     facets: dict[str, list[tuple[str, int]]]
     suggestion: str | None = None
+
+
+#: The most words a prefix or wildcard may stand for: `co*` over a large index means tens of thousands, and
+#: seconds of work that also hold up every other search of the process.
+MAX_PATTERN_WORDS = 500
+
+
+def _refuse_broad_patterns(searcher, q: query.Query) -> None:
+    """Raise QueryError("too_broad") when a prefix or wildcard of `q` matches too many words of the index."""
+    reader = searcher.reader()
+    for leaf in q.leaves():
+        if isinstance(leaf, query.PatternQuery):
+            words = sum(1 for _ in islice(leaf._btexts(reader), MAX_PATTERN_WORDS + 1))
+            if words > MAX_PATTERN_WORDS:
+                raise QueryError("too_broad", pattern=_term_text(leaf.text))
 
 
 def _open_dir(path: Path, schema):
@@ -298,6 +314,7 @@ class SearchIndex:
         page = max(1, int(request.page))
         per_page = max(1, min(int(request.per_page), 200))
         with self._searching() as searcher:
+            _refuse_broad_patterns(searcher, q)
             results = searcher.search(
                 query.And([q, allowed]) if not isinstance(q, query.Every) else allowed,
                 limit=page * per_page,

@@ -103,7 +103,7 @@ def test_search_answers_with_marked_hits_pages_and_labelled_facets(app, client, 
     assert (hit["id"], hit["number"], hit["title"]) == (first, "IN-2026-000001", "Gestión de expedientes")
     assert hit["title_html"] == "<mark>Gestión</mark> de expedientes"
     assert "<mark>gestión</mark> documental" in hit["snippet_html"]
-    assert hit["score"] > 0
+    assert "score" not in hit  # a relevance score counts hidden documents too (their words weigh on it)
     assert hit["registered_at"] == "2026-03-02T09:00:00+00:00"
     assert (hit["series"], hit["series_code"]) == (series_id("IN"), "IN")
     assert (hit["direction"], hit["status"]) == ("incoming", "registered")

@@ -192,6 +192,17 @@ def test_a_query_that_cannot_be_used_says_why(texts, query, reason):
     assert error.value.reason == reason
 
 
+def test_a_prefix_that_stands_for_too_many_words_is_refused_and_a_longer_one_is_not(index):
+    from search.engine import MAX_PATTERN_WORDS
+
+    words = [f"expediente{n:04d}" for n in range(MAX_PATTERN_WORDS + 1)]
+    index.apply([Entry(n, title=word) for n, word in enumerate(words, 1)])
+    with pytest.raises(QueryError) as error:
+        index.search(Request("exp*"), EVERYTHING)
+    assert (error.value.reason, error.value.params) == ("too_broad", {"pattern": "exp"})
+    assert index.search(Request("expediente000*"), EVERYTHING).total == 10
+
+
 def test_an_unknown_field_is_named_and_an_empty_text_cannot_be_parsed(texts):
     with pytest.raises(QueryError) as error:
         texts.search(Request("Tema:presupuesto"), EVERYTHING)

@@ -796,7 +796,6 @@ def found_json(found: fulltext.Found) -> dict:
         "title": document.title,
         "title_html": str(found.title),
         "snippet_html": str(found.snippet),
-        "score": found.score,
         "registered_at": _json_value(document.registered_at),
         "series": document.series_id,
         "series_code": document.series.code,

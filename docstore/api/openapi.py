@@ -847,7 +847,6 @@ def _search_schemas() -> dict:
                     "type": "string",
                     "description": "A passage of the summary, notes or attachments, escaped, with matches in <mark>",
                 },
-                "score": {"type": "number", "description": "Relevance (compare only within one answer)"},
                 "registered_at": {"type": "string", "format": "date-time"},
                 "series": {"type": "integer", "description": "The register's id, as the series filter takes it"},
                 "series_code": {"type": "string"},
