@@ -87,7 +87,8 @@ def add_user(make_user):
 
 
 def choose_language(page, code: str) -> None:
-    """Pick a language in the header's picker, which submits itself."""
+    """Pick a language in the header's picker, which submits itself (once app.js has set it up)."""
+    page.wait_for_load_state()
     page.locator("select#language-select").select_option(code)
 
 
