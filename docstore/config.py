@@ -74,7 +74,10 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     ),
     "SEARCH_POLL_MS": (500, "How often an idle search index writer looks for queued changes, in milliseconds."),
     "SEARCH_BATCH": (200, "Queued document changes the search index writer applies in one commit."),
-    "SEARCH_REBUILD_CHUNK": (1000, "Documents a rebuild reads and commits to the index at a time."),
+    "SEARCH_REBUILD_CHUNK": (
+        10000,
+        "Documents a rebuild reads and commits to the index at a time (each commit merges segments: fewer is faster).",
+    ),
     "SEARCH_MAX_TEXT_CHARS": (
         200000,
         "Characters of a document's attachment texts that are indexed (the rest is stored but not searchable).",
