@@ -195,17 +195,16 @@ class SearchIndex:
         return self.live_generation() is not None
 
     def healthy(self) -> bool:
-        """True when the live generation opens and can be searched."""
-        try:
-            with self._searching() as searcher:
-                searcher.doc_count()
-                list(searcher.search(query.Every(), limit=1))
-            return True
-        except IndexUnavailable:
-            return False
-        except Exception:
-            self._drop_searcher()
-            return False
+        """True when the live generation opens and can be searched (with a fresh searcher if need be)."""
+        for _attempt in range(2):
+            try:
+                with self._searching() as searcher:
+                    searcher.doc_count()
+                    list(searcher.search(query.Every(), limit=1))
+                return True
+            except Exception:  # IndexUnavailable included: try once more with a searcher opened afresh
+                self._drop_searcher()
+        return False
 
     def create_empty(self) -> str:
         """Make an empty live generation (a new instance has nothing to rebuild from); return its name."""
@@ -292,7 +291,19 @@ class SearchIndex:
         return query_language.parse(self.parser, text)
 
     def search(self, request: Request, access: Access) -> Results:
-        """Run `request` for someone with `access`; hits, counts and facets cover only what they may open."""
+        """Run `request` for someone with `access`; hits, counts and facets cover only what they may open.
+
+        A searcher that fails is replaced by one opened afresh and the search tried once more: a searcher of an
+        older generation of segments may meet files that another process's writer merged away meanwhile, which is
+        no reason to rebuild the index. A second failure raises IndexUnavailable.
+        """
+        try:
+            return self._search(request, access)
+        except IndexUnavailable:
+            self._drop_searcher()
+        return self._search(request, access)
+
+    def _search(self, request: Request, access: Access) -> Results:
         q = self.parse(request.text) if request.text.strip() else query.Every()
         restrict = [access.as_filter()]
         for name, values in request.filters.items():
