@@ -1,4 +1,5 @@
-"""What the benchmarks share: throw-away migrated databases (SQLite and PostgreSQL), percentiles and tables.
+"""What the benchmarks share: throw-away migrated databases (SQLite and PostgreSQL), measured child processes,
+percentiles and tables.
 
 Not a benchmark itself (`make bench` runs bench/bench_*.py only).
 """
@@ -8,9 +9,13 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -46,13 +51,20 @@ def postgres_problem(server_url: str) -> str | None:
 
 
 @contextmanager
-def scratch_database(kind: str, postgres_url: str = DEFAULT_POSTGRES_URL) -> Iterator[tuple[str, Path]]:
+def scratch_database(
+    kind: str, postgres_url: str = DEFAULT_POSTGRES_URL, keep: Path | None = None
+) -> Iterator[tuple[str, Path]]:
     """Create an empty database of `kind` ("sqlite" or "postgresql") and a temporary folder; drop both afterwards.
 
     Yield (database URL, folder). PostgreSQL: a database of its own is created on the server and dropped with
-    FORCE, even when the benchmark fails.
+    FORCE, even when the benchmark fails. With `keep` (SQLite only), the folder is that new folder, left in place
+    with the database, the index and the logs for a look afterwards.
     """
-    with tempfile.TemporaryDirectory(prefix="docstore-bench-") as folder:
+    if keep is not None:
+        keep.mkdir(parents=True)
+    with (
+        nullcontext(str(keep)) if keep is not None else tempfile.TemporaryDirectory(prefix="docstore-bench-") as folder
+    ):
         if kind == "sqlite":
             yield f"sqlite:///{Path(folder) / 'docstore.sqlite3'}", Path(folder)
             return
@@ -115,3 +127,48 @@ def print_table(headers: list[str], rows: list[list]) -> None:
     print(line(["-" * width for width in widths]))
     for row in cells:
         print(line(row))
+
+
+@dataclass(frozen=True)
+class Measured:
+    """How a child process went: its exit status, wall-clock seconds and peak memory (RSS high-water mark)."""
+
+    returncode: int
+    seconds: float
+    peak_rss_mb: float
+
+
+#: Run the command given after the file name, then write the command's peak RSS (KiB) into that file. Started from
+#: this small process, the command's figure leaves out the benchmark's own memory: a child the benchmark starts
+#: directly inherits its high-water mark, as Linux keeps that of the process an exec replaces.
+_TRAMPOLINE = """
+import os, sys
+pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
+_pid, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
+def run_measured(
+    command: list[str], output: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Measured:
+    """Run `command` with its output (stdout and stderr) in the file `output`; return a `Measured`.
+
+    The peak RSS is the kernel's figure for the command and the descendants it waited for (wait4), so a command
+    that forks workers (Whoosh's procs=2) reports the largest of them; the benchmark's own memory never counts.
+    """
+    rss_file = output.with_name(output.name + ".rss")
+    with open(output, "wb") as sink:
+        began = time.perf_counter()
+        returncode = subprocess.call(
+            [sys.executable, "-c", _TRAMPOLINE, str(rss_file), *command],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+        )
+        seconds = time.perf_counter() - began
+    return Measured(returncode, seconds, int(rss_file.read_text()) / 1024)  # ru_maxrss is in KiB on Linux
