@@ -539,7 +539,7 @@ def measure_reindex(database_url: str, folder: Path, layout: Layout, args) -> tu
     print("  (raw Whoosh's RSS at start holds the entries built before its clock started)")
     marks = [(done, mb) for done, mb in ours["marks"] if done]
     if marks:
-        shown = [marks[min(len(marks) - 1, max(0, round(len(marks) * k / 5) - 1))] for k in range(1, 6)]
+        shown = dict.fromkeys(marks[min(len(marks) - 1, max(0, round(len(marks) * k / 5) - 1))] for k in range(1, 6))
         print(
             "  the rebuild's RSS high-water mark as it went (documents done: MB): "
             + ", ".join(f"{done:,}: {mb:,.0f}" for done, mb in shown)
