@@ -68,6 +68,9 @@ REBUILDING = N_(
     "Search is being rebuilt and will be back shortly. Everything else works as usual: registers, documents "
     "and files."
 )
+FAILED = N_(
+    "This search could not be run just now. Try again in a moment; if it keeps failing, tell an administrator."
+)
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,8 @@ class Outcome:
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     suggestion: str | None = None
     problem: Msg | None = None  # the query cannot be used (the page says why)
-    rebuilding: bool = False  # the index cannot be read just now
+    rebuilding: bool = False  # the index cannot be read just now: a rebuild was asked for
+    failed: bool = False  # the index reads fine but this search failed (logged; nothing to rebuild)
 
     @property
     def pages(self) -> int:
@@ -229,9 +233,15 @@ def run(user: User, params: Params, config: Mapping, app) -> Outcome:
         outcome.problem = Msg(QUERY_PROBLEMS.get(exc.reason, QUERY_PROBLEMS["malformed"]), **exc.params)
         return outcome
     except search.IndexUnavailable as exc:
-        log.warning("search unavailable: %s", exc)
-        indexing.request_rebuild(f"a search failed: {exc}")
-        outcome.rebuilding = True
+        # A rebuild takes minutes on a large index: ask for one only when a searcher opened afresh cannot read
+        # the index either; a search that fails on a readable index is logged and reported as such.
+        if index.healthy():
+            log.error("a search failed on a readable index: %s", exc, exc_info=exc)
+            outcome.failed = True
+        else:
+            log.warning("search unavailable: %s", exc)
+            indexing.request_rebuild(f"a search failed: {exc}")
+            outcome.rebuilding = True
         return outcome
     outcome.total = results.total
     outcome.suggestion = results.suggestion

@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 _wake = threading.Event()
 
 _LEASE_SECONDS = 60.0
+#: Writes in a row that may fail on an index that still reads fine before the writer rebuilds it.
+REBUILD_AFTER_FAILURES = 5
 
 
 class LeaseLost(RuntimeError):
@@ -270,6 +272,7 @@ class Writer:
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self._lost = threading.Event()  # set by the heartbeat when the lease could not be kept
         self._beating = False
+        self._failures = 0  # writes that failed in a row on an index that still reads fine
 
     # the lease
 
@@ -498,14 +501,24 @@ class Writer:
                     log.info("rebuilding the search index")
                     self.rebuild()
                     return True
-                return self.apply_batch() > 0
+                applied = self.apply_batch()
+                self._failures = 0
+                return applied > 0
         except (search.IndexBusy, LeaseLost) as exc:  # another writer is at work: nothing is broken, try later
             log.warning("the search index is busy (%s): trying again later", exc)
             db.session.rollback()
             return False
         except search.IndexUnavailable as exc:
-            log.warning("the search index is unusable (%s): it will be rebuilt", exc)
             db.session.rollback()
+            # A rebuild takes minutes on a large index and the queue waits behind it: a write that fails on an
+            # index a fresh searcher still reads is tried again, and only a run of such failures rebuilds.
+            if self.index.healthy():
+                self._failures += 1
+                if self._failures < REBUILD_AFTER_FAILURES:
+                    log.warning("writing the search index failed (%s); it reads fine: trying again", exc)
+                    return False
+            log.warning("the search index is unusable (%s): it will be rebuilt", exc)
+            self._failures = 0
             self._note(rebuild_requested=True, last_error=str(exc)[:1000])
             return True
         finally:

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from docstore import audit, clock, extraction, fulltext, organisation, registry
+import search as search_package
+from docstore import audit, clock, extraction, fulltext, indexing, organisation, registry
 from docstore.errors import Msg
+from docstore.extensions import db
 from docstore.messages import translate
+from docstore.models import SearchWriter
 from tests.api_support import assert_error, series_id
 
 API = "/api/v1"
@@ -373,6 +376,25 @@ def test_an_unreadable_index_is_503_while_the_registers_keep_working(
 
     index_now()  # the rebuild the failed search asked for
     assert ids_of(found(client, clerk_auth, q="presupuesto")) == [document]
+
+
+def test_a_search_failing_on_a_readable_index_is_503_without_a_rebuild(app, client, clerk_auth, register, index_now):
+    register("Presupuesto municipal")
+    index_now()
+    index = indexing.index_for(app)
+
+    def failing(request, access):
+        raise search_package.IndexUnavailable("a bug, not a damaged index")
+
+    index._search = failing
+    try:
+        error = assert_error(search(client, clerk_auth, q="presupuesto"), 503, "search_unavailable")
+    finally:
+        del index._search
+    assert error["message"] == fulltext.FAILED
+    with app.app_context():
+        assert not db.session.get(SearchWriter, 1).rebuild_requested
+    assert ids_of(found(client, clerk_auth, q="presupuesto")) != []
 
 
 # --- languages and numbers -----------------------------------------------------------------------------------------

@@ -398,6 +398,59 @@ def test_a_corrupt_index_says_rebuilding_and_heals_while_registering_goes_on(
     assert queued() == set()
 
 
+def test_a_search_failing_on_a_readable_index_is_reported_and_asks_for_no_rebuild(
+    app, clerk, sender, store, index_now, monkeypatch, caplog
+):
+    register(clerk, sender, store, "Informe anual de archivo")
+    index_now()
+    calls = []
+
+    def failing(request, access):
+        calls.append(request.text)
+        raise search.IndexUnavailable("a bug, not a damaged index")
+
+    monkeypatch.setattr(indexing.index_for(app), "_search", failing)
+    outcome = fulltext.run(clerk, fulltext.Params(text="archivo"), app.config, app)
+
+    assert outcome.failed and not outcome.rebuilding and outcome.items == []
+    assert calls == ["archivo", "archivo"]  # tried once more with a fresh searcher
+    assert not writer_row().rebuild_requested  # a 12-minute rebuild would not have helped
+    assert "a search failed on a readable index" in caplog.text
+
+
+def test_writes_failing_on_a_readable_index_are_retried_and_only_a_run_of_them_rebuilds(
+    app, clerk, sender, store, index_now, monkeypatch
+):
+    first = register(clerk, sender, store, "Oficio primero")
+    index_now()
+    second = register(clerk, sender, store, "Oficio segundo")
+    writer = indexing.writer_for(app)
+    index = writer.index
+
+    def failing(upserts, deletes=()):
+        raise search.IndexUnavailable("a segment merged away under a searcher")
+
+    monkeypatch.setattr(index, "apply", failing)
+    for _ in range(indexing.REBUILD_AFTER_FAILURES - 1):
+        assert writer.turn() is False
+        assert not writer_row().rebuild_requested
+    assert queued() == {second}  # the change waits in the queue, not lost
+
+    monkeypatch.undo()
+    assert writer.turn() is True  # a success resets the count
+    assert queued() == set() and found(app, "oficio") == {first, second}
+
+    third = register(clerk, sender, store, "Oficio tercero")
+    monkeypatch.setattr(index, "apply", failing)
+    for _ in range(indexing.REBUILD_AFTER_FAILURES - 1):
+        assert writer.turn() is False
+    assert writer.turn() is True
+    assert writer_row().rebuild_requested  # the same failure five times in a row: rebuilt next turn
+    monkeypatch.undo()
+    assert writer.turn() is True
+    assert not writer_row().rebuild_requested and found(app, "oficio") == {first, second, third}
+
+
 # --- check and repair -----------------------------------------------------------------------------------------------
 
 

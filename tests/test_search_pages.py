@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import search
 from docstore import audit, correspondents, extraction, indexing, organisation, registry
 from docstore.extensions import db
 from docstore.models import Series
@@ -308,6 +309,23 @@ def test_the_rebuilding_notice_is_translated(app, client, office, sign_in, caplo
     page = text_of(client.get("/search?q=预算"))
     caplog.clear()  # as above
     assert "搜索索引正在重建" in page
+
+
+def test_a_search_failing_on_a_readable_index_says_so_and_asks_for_no_rebuild(
+    app, client, office, sign_in, monkeypatch, caplog
+):
+    sign_in("lucia")
+    client.get("/search?q=presupuesto")  # the index is read once, fine
+
+    def failing(request, access):
+        raise search.IndexUnavailable("a bug, not a damaged index")
+
+    monkeypatch.setattr(indexing.index_for(app), "_search", failing)
+    page = text_of(client.get("/search?q=presupuesto"))
+    assert 'class="flash flash-error search-failed" role="alert"' in page
+    assert "This search could not be run just now." in page
+    assert "being rebuilt" not in page and "documents found" not in page
+    assert indexing.status(indexing.index_for(app))["rebuild_requested"] is False
 
 
 # --- the admin page --------------------------------------------------------------------------------------------

@@ -816,8 +816,9 @@ def facet_json(value: fulltext.FacetValue) -> dict:
 def search_documents():
     params = _search_params()
     outcome = fulltext.run(g.api_user, params, current_app.config, current_app._get_current_object())
-    if outcome.rebuilding:
-        response = json_error(503, "search_unavailable", _translate(Msg(fulltext.REBUILDING)))
+    if outcome.rebuilding or outcome.failed:
+        reason = fulltext.REBUILDING if outcome.rebuilding else fulltext.FAILED
+        response = json_error(503, "search_unavailable", _translate(Msg(reason)))
         response.headers["Retry-After"] = str(SEARCH_RETRY_SECONDS)
         return response
     if outcome.problem is not None:

@@ -36,5 +36,6 @@ def index():
         other_errors=[message for name, message in errors.items() if name not in FORM_FIELDS],
         FACET_TITLES=fulltext.FACET_TITLES,
         REBUILDING=fulltext.REBUILDING,
+        FAILED=fulltext.FAILED,
         office_wide=current_user.has_role(*registry.OFFICE_WIDE_ROLES),
     ), status
