@@ -15,12 +15,15 @@ error, so that the application can show "search is being rebuilt" and ask for a 
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import os
 import shutil
 import threading
 import time
+from array import array
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +31,7 @@ from itertools import islice
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh import query, sorting
+from whoosh import query
 from whoosh.filedb.filestore import FileStorage
 
 from search import query as query_language
@@ -40,8 +43,16 @@ log = logging.getLogger(__name__)
 _CURRENT = "CURRENT"
 _BUILDING = "BUILDING"
 _BUILD_STATE = "build.json"
+#: Files of a generation that change in place: the writer's lock and the rebuild's cursor (and *.tmp files).
+_MUTABLE_FILES = frozenset({"MAIN_WRITELOCK", _BUILD_STATE})
 #: The fields whose matched terms are reported with a hit (the others are filters).
 _TEXT_FIELDS = frozenset({"title", "fold", "es", "en", "code", "sender_name", "recipient"})
+#: Kinds of searcher (Access values) whose permitted documents a segment keeps flags for (a few KB each).
+_KEPT_ACCESSES = 64
+#: Up to this many permitted matches (or a quarter of all matches) are scored one by one, not by a walk of all.
+_SCORED_DIRECTLY = 2_000
+#: The highest classification level: a clearance of this level passes every level test.
+MAX_LEVEL = 3
 #: Unknown words a suggestion corrects at most: each scans the lexicon, while every search of the process waits.
 _SUGGESTED_WORDS = 8
 
@@ -56,9 +67,10 @@ class Access:
     departments: tuple[int, ...] = ()
 
     def as_filter(self) -> query.Query:
+        """Return the query of the documents this searcher may open (Every when nothing is out of bounds)."""
         level = query.NumericRange("level", 0, int(self.max_level))
         if self.everything:
-            return level
+            return query.Every() if self.max_level >= MAX_LEVEL else level
         mine: list[query.Query] = [query.Term("department", str(d)) for d in self.departments]
         if self.user is not None:
             mine += [query.Term("owner", str(self.user)), query.Term("handlers", str(self.user))]
@@ -82,7 +94,8 @@ class Request:
 
 @dataclass(frozen=True)
 class Hit:
-    """A matching document: its id, score, and the terms that matched it (for highlighting)."""
+    """A matching document: its id, score, and the query's terms to highlight in it (the words it looks for, less
+    those under NOT; a document may lack some of them when the query has OR)."""
 
     id: int
     score: float
@@ -132,6 +145,141 @@ def _occurs(searcher, word: str, allowed: query.Query) -> bool:
     return not searcher.search(query.And([query.Term("fold", word), allowed]), limit=1).is_empty()
 
 
+def _top_scored(searcher, q: query.Query, found, limit: int) -> list[tuple[int, float]]:
+    """Return the `limit` best (docnum, score) of the documents in `found` (leaf searcher, offset, ascending local
+    docnums), scored as Whoosh's top-N collector would (ties: the lower docnum first), visiting only those."""
+    context = searcher.context()
+    best: list[tuple[float, int]] = []
+    for sub, offset, docs in found:
+        if not docs:
+            continue
+        matcher = q.matcher(sub, context)
+        for docnum in docs:
+            if not matcher.is_active():
+                break
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+                if not matcher.is_active():
+                    break
+            if matcher.id() != docnum:
+                continue
+            item = (matcher.score(), -(offset + docnum))
+            if len(best) < limit:
+                heapq.heappush(best, item)
+            elif item > best[0]:
+                heapq.heapreplace(best, item)
+    best.sort(reverse=True)
+    return [(-negated, score) for score, negated in best]
+
+
+def _highlight_terms(q: query.Query, reader) -> frozenset[tuple[str, str]]:
+    """Return the (field, word) pairs of `q` to highlight: the index's words it looks for in the text fields,
+    prefixes and wildcards expanded, and none of those under NOT."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(node: query.Query) -> None:
+        if isinstance(node, query.Not):
+            return
+        if not node.is_leaf():
+            for child in node.children():
+                walk(child)
+            return
+        for name, text in node.existing_terms(reader, phrases=True, expand=True):
+            if name in _TEXT_FIELDS:
+                found.add((name, _term_text(text)))
+
+    walk(q)
+    return frozenset(found)
+
+
+class _SegmentColumns:
+    """The facet values and registration times of one segment's documents, read from its columns once.
+
+    Segments never change (deletions aside, and deleted documents never match), so the values are kept for as
+    long as the segment is searched: counting the facets of a search is then a count of small integers.
+    """
+
+    def __init__(self) -> None:
+        self.reader = None
+        self._facets: dict[str, tuple[array, list]] = {}
+        self._registered: list[int] | None = None
+        self._allowed: dict[Access, bytearray] = {}
+
+    def _values(self, name: str) -> list:
+        reader = self.reader
+        if not reader.has_column(name):
+            return [None] * reader.doc_count_all()
+        return list(reader.column_reader(name, translate=False))
+
+    def facet(self, name: str) -> tuple[array, list]:
+        """Return (code of each document, value of each code) for facet `name`."""
+        found = self._facets.get(name)
+        if found is None:
+            values: list = []
+            numbering: dict = {}
+            codes = array("I")
+            for value in self._values(name):
+                code = numbering.get(value)
+                if code is None:
+                    code = numbering[value] = len(values)
+                    values.append(value)
+                codes.append(code)
+            found = self._facets[name] = (codes, values)
+        return found
+
+    def allowed(self, access: Access, searcher) -> bytearray | None:
+        """Return a flag per document of the segment (1: `access` may open it), or None when all may be opened.
+
+        Worked out with Whoosh once per segment and kind of searcher (the level range expands into many terms,
+        which made it the costliest part of a search), and kept for the next searches.
+        """
+        restriction = access.as_filter()
+        if isinstance(restriction, query.Every):
+            return None
+        flags = self._allowed.get(access)
+        if flags is None:
+            flags = bytearray(self.reader.doc_count_all())
+            for docnum in restriction.docs(searcher):
+                flags[docnum] = 1
+            if len(self._allowed) >= _KEPT_ACCESSES:
+                self._allowed.pop(next(iter(self._allowed)))
+            self._allowed[access] = flags
+        return flags
+
+    def registered(self) -> list:
+        """Return a sort key of each document's registration time (None sorts as the oldest)."""
+        if self._registered is None:
+            self._registered = [-1 if value is None else value for value in self._values("registered")]
+        return self._registered
+
+
+class _Columns:
+    """The _SegmentColumns of the segments searched now, by segment id (used under the searcher's lock)."""
+
+    def __init__(self) -> None:
+        self._segments: dict[str, _SegmentColumns] = {}
+
+    def readers(self, searcher) -> list[_SegmentColumns]:
+        """Return the columns of each leaf searcher of `searcher`, in order; forget segments no longer searched."""
+        current: dict[str, _SegmentColumns] = {}
+        found = []
+        for sub, _offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            segment = reader.segment()
+            if segment is None:  # an empty index's reader: nothing to keep
+                columns = _SegmentColumns()
+            else:
+                key = segment.segment_id()
+                columns = current[key] = self._segments.get(key) or _SegmentColumns()
+            columns.reader = reader
+            found.append(columns)
+        self._segments = current
+        return found
+
+    def clear(self) -> None:
+        self._segments = {}
+
+
 def _term_text(text) -> str:
     return text.decode("utf-8") if isinstance(text, bytes) else str(text)
 
@@ -149,6 +297,8 @@ class SearchIndex:
         self._lock = threading.RLock()
         self._searcher = None
         self._searcher_gen: str | None = None
+        self._columns = _Columns()
+        self._files: dict[str, tuple[int, int]] = {}
 
     # --- generations ---------------------------------------------------------------------------------------------
 
@@ -245,9 +395,14 @@ class SearchIndex:
         if self._searcher is not None and self._searcher_gen == generation:
             try:
                 if self._searcher.up_to_date():
-                    return self._searcher
+                    changed = self._changed_file(generation)
+                    if changed is None:
+                        return self._searcher
+                    raise IndexUnavailable(f"{changed} changed under the searcher")
             except Exception as exc:
                 self._drop_searcher()
+                if isinstance(exc, IndexUnavailable):
+                    raise
                 raise IndexUnavailable(f"the index cannot be refreshed: {exc!r}") from exc
         # A new searcher, not Searcher.refresh(): whoosh-ng's refresh reuses the readers of segments that had
         # documents deleted since (and keeps merged-away segments), so a replaced document would be found twice.
@@ -259,7 +414,36 @@ class SearchIndex:
         except Exception as exc:  # the TOC opened but a segment is missing or unreadable
             raise IndexUnavailable(f"generation {generation} cannot be searched: {exc!r}") from exc
         self._searcher_gen = generation
+        self._files = self._file_marks(generation)
         return self._searcher
+
+    def _file_marks(self, generation: str) -> dict[str, tuple[int, int]]:
+        """Return name -> (size, modification time) of the files of `generation` a searcher reads."""
+        marks = {}
+        with os.scandir(self.root / generation) as entries:
+            for entry in entries:
+                if entry.name in _MUTABLE_FILES or entry.name.endswith(".tmp") or not entry.is_file():
+                    continue
+                state = entry.stat()
+                marks[entry.name] = (state.st_size, state.st_mtime_ns)
+        return marks
+
+    def _changed_file(self, generation: str) -> str | None:
+        """Return the name of a file of the warm searcher that changed or went away since it opened, or None.
+
+        Whoosh never changes a segment or TOC file once written; one that changed was damaged, and a searcher
+        reading it could answer from garbage without an error (a same-size overwrite reads as "no match").
+        A file merged away by a writer shows here too; the caller then opens a searcher afresh.
+        """
+        folder = self.root / generation
+        for name, mark in self._files.items():
+            try:
+                state = os.stat(folder / name)
+            except OSError:
+                return name
+            if (state.st_size, state.st_mtime_ns) != mark:
+                return name
+        return None
 
     class _Searching:
         def __init__(self, index: SearchIndex):
@@ -305,7 +489,7 @@ class SearchIndex:
 
     def _search(self, request: Request, access: Access) -> Results:
         q = self.parse(request.text) if request.text.strip() else query.Every()
-        restrict = [access.as_filter()]
+        restrict = []
         for name, values in request.filters.items():
             if name not in FACETS or not values:
                 continue
@@ -314,41 +498,74 @@ class SearchIndex:
             start = _utc_naive(request.registered_from) if request.registered_from else None
             end = _utc_naive(request.registered_until) if request.registered_until else None
             restrict.append(query.DateRange("registered", start, end, endexcl=True))
-        allowed = query.And(restrict).normalize()
-        if allowed is query.NullQuery:
+        if access.as_filter() is query.NullQuery:  # may open nothing at all
             return Results(0, [], {name: [] for name in FACETS})
-        if request.sort in ("-registered", "registered") or isinstance(q, query.Every):
-            sortedby = sorting.FieldFacet("registered", reverse=request.sort != "registered")
-        else:
-            sortedby = None
-        groupedby = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACETS}
+        parts = [part for part in (q, *restrict) if not isinstance(part, query.Every)]
+        matching = query.And(parts) if len(parts) > 1 else parts[0] if parts else query.Every()
         page = max(1, int(request.page))
         per_page = max(1, min(int(request.per_page), 200))
+        wanted = page * per_page
+        by_date = request.sort in ("-registered", "registered") or isinstance(q, query.Every)
         with self._searching() as searcher:
             _refuse_broad_patterns(searcher, q)
-            results = searcher.search(
-                query.And([q, allowed]) if not isinstance(q, query.Every) else allowed,
-                limit=page * per_page,
-                sortedby=sortedby,
-                groupedby=groupedby,
-                terms=True,
-            )
-            total = len(results)
-            hits = []
-            for hit in results[(page - 1) * per_page : page * per_page]:
-                terms = frozenset(
-                    (name, _term_text(text)) for name, text in (hit.matched_terms() or ()) if name in _TEXT_FIELDS
-                )
-                hits.append(Hit(int(hit["id"]), float(hit.score or 0.0), terms))
-            facets = {}
-            for name in FACETS:
-                counts = results.groups(name)
-                facets[name] = sorted(
-                    ((_term_text(k), int(v)) for k, v in counts.items() if k not in (None, "", b"")),
+            # One pass over the matching documents, segment by segment, without scoring them: what the user may
+            # open (flags kept per segment), the total, the facet counts (from column values kept per segment)
+            # and, when sorting by date, the page.
+            columns = self._columns.readers(searcher)
+            counts: dict[str, Counter] = {name: Counter() for name in FACETS}
+            total = 0
+            docset: set[int] = set()
+            found: list[tuple[object, int, list[int]]] = []  # (leaf searcher, offset, its documents)
+            unrestricted = 0  # documents matching before the permission flags
+            dated: list[tuple[int, int]] = []
+            newest_first = request.sort != "registered"
+            for (sub, offset), segment in zip(searcher.leaf_searchers(), columns, strict=True):
+                flags = segment.allowed(access, sub)
+                docs = list(matching.docs(sub))
+                unrestricted += len(docs)
+                if flags is not None:
+                    docs = [d for d in docs if flags[d]]
+                total += len(docs)
+                for name in FACETS:
+                    codes, values = segment.facet(name)
+                    for code, n in Counter(map(codes.__getitem__, docs)).items():
+                        counts[name][values[code]] += n
+                if by_date:
+                    registered = segment.registered()
+                    pick = heapq.nlargest if newest_first else heapq.nsmallest
+                    mine = pick(wanted, docs, key=registered.__getitem__)
+                    dated = pick(wanted, [*dated, *((registered[d], offset + d) for d in mine)])
+                else:
+                    docset.update(offset + d for d in docs)
+                    found.append((sub, offset, docs))
+            if by_date:
+                ranked = [(docnum, 0.0) for _when, docnum in dated]
+            elif len(docset) <= max(_SCORED_DIRECTLY, unrestricted // 4):
+                # Few of the matches may be opened (or few match): score just those.
+                ranked = _top_scored(searcher, q, found, wanted)
+            else:
+                # The page by relevance: Whoosh's top-N collector with its block-quality skipping, over the
+                # documents found above (the filter is a set lookup per candidate).
+                top = searcher.search(q, filter=docset, limit=wanted)
+                ranked = [(hit.docnum, float(hit.score or 0.0)) for hit in top]
+            if len(ranked) < min(total, wanted):  # files changed under the searcher: never a silently short page
+                raise IndexUnavailable(f"{total} documents matched but {len(ranked)} could be ranked")
+            terms = _highlight_terms(q, searcher.reader())
+            stored = searcher.reader()
+            hits = [
+                Hit(int(stored.stored_fields(docnum)["id"]), score, terms)
+                for docnum, score in ranked[(page - 1) * per_page : wanted]
+            ]
+            facets = {
+                name: sorted(
+                    ((_term_text(k), n) for k, n in counts[name].items() if k not in (None, "", b"")),
                     key=lambda item: (-item[1], item[0]),
                 )
+                for name in FACETS
+            }
             suggestion = None
             if total == 0 and request.text.strip():
+                allowed = query.And([access.as_filter(), *restrict])
                 suggestion = self._suggest(searcher, request.text, allowed)
         return Results(total, hits, facets, suggestion)
 

@@ -10,12 +10,24 @@ import gc
 import os
 import re
 import shutil
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from search import Access, Entry, IndexUnavailable, QueryError, Request, SearchError, SearchIndex, highlight, snippet
+from search import (
+    Access,
+    Entry,
+    IndexUnavailable,
+    QueryError,
+    Request,
+    SearchError,
+    SearchIndex,
+    engine,
+    highlight,
+    snippet,
+)
 
 EVERYTHING = Access(max_level=3, everything=True)
 DAY_ONE = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -432,6 +444,59 @@ def test_access_limits_hits_totals_and_facets(index, register, access, allowed):
     assert {h.id for h in results.hits} == {e.id for e in visible}
     assert results.total == len(visible)
     assert {name: dict(values) for name, values in results.facets.items() if values} == expected_facets(visible)
+
+
+@pytest.fixture
+def ranked(index):
+    """Forty entries in which "informe" occurs 1 to 40 times (more often: a higher score), over two levels, and
+    the order Whoosh itself gives them (no filter, no access test)."""
+    entries = [
+        Entry(n, title=f"Nota {n}", text=" ".join(["informe"] * n + ["relleno"] * (40 - n)), level=n % 2)
+        for n in range(1, 41)
+    ]
+    for start in range(0, 40, 10):  # four segments
+        index.apply(entries[start : start + 10])
+    return entries
+
+
+@pytest.mark.parametrize("path", ["scored-one-by-one", "top-n-collector"])
+def test_relevance_ranks_as_whoosh_does_whichever_way_the_page_is_scored(index, ranked, monkeypatch, path):
+    if path == "top-n-collector":  # the way of searches where most matches may be opened
+        monkeypatch.setattr(engine, "_SCORED_DIRECTLY", 0)
+    with index._searching() as searcher:
+        plain = searcher.search(index.parse("informe"), limit=None)
+        whoosh_order = [int(hit["id"]) for hit in plain]
+    results = index.search(Request("informe", per_page=7), EVERYTHING)
+    assert [hit.id for hit in results.hits] == whoosh_order[:7] == [40, 39, 38, 37, 36, 35, 34]
+    second = index.search(Request("informe", page=2, per_page=7), EVERYTHING)
+    assert [hit.id for hit in second.hits] == whoosh_order[7:14]
+    assert results.total == 40
+
+
+def test_scores_do_not_depend_on_who_searches(index, ranked):
+    """The access test filters, it never scores: a limited searcher sees the same order, with gaps."""
+    everything = index.search(Request("informe", per_page=40), EVERYTHING)
+    limited = index.search(Request("informe", per_page=40), Access(max_level=0, everything=True))
+    assert [hit.id for hit in limited.hits] == [hit.id for hit in everything.hits if hit.id % 2 == 0]
+    scores = {hit.id: hit.score for hit in everything.hits}
+    assert all(hit.score == pytest.approx(scores[hit.id]) for hit in limited.hits)
+
+
+def test_facets_follow_a_reclassified_entry_under_a_warm_searcher(index, register):
+    before = dict(index.search(Request("informe"), EVERYTHING).facets["urgency"])
+    entry = next(e for e in register if e.urgency == "normal")
+    index.apply([replace(entry, urgency="extra_urgent")])
+    after = dict(index.search(Request("informe"), EVERYTHING).facets["urgency"])
+    assert after == {**before, "normal": before["normal"] - 1, "extra_urgent": 1}
+    assert ids(index, filters={"urgency": ("extra_urgent",)}) == {entry.id}
+
+
+def test_highlighted_terms_leave_out_the_words_under_not(index):
+    index.apply([Entry(1, title="informe anual"), Entry(2, title="informe borrador")])
+    results = index.search(Request("informe NOT borrador"), EVERYTHING)
+    assert [hit.id for hit in results.hits] == [1]
+    words = {word for _field, word in results.hits[0].terms}
+    assert "informe" in words and "borrador" not in words
 
 
 # --- changes seen by an open searcher ------------------------------------------------------------------------------
