@@ -227,9 +227,15 @@ def _register_search_commands(app: Flask) -> None:
     @search_group.command("reindex")
     @click.option("--fresh", is_flag=True, help="Start over instead of resuming an interrupted rebuild.")
     @click.option("--wait", default=120.0, show_default=True, help="Seconds to wait for the writer's lease.")
-    def reindex_command(fresh: bool, wait: float) -> None:
+    @click.option(
+        "--procs",
+        type=click.IntRange(1, 16),
+        default=None,
+        help="Processes to index with (default: the SEARCH_REBUILD_PROCS setting).",
+    )
+    def reindex_command(fresh: bool, wait: float, procs: int | None) -> None:
         """Rebuild the index from the database beside the live one, then swap it in (searches keep working)."""
-        writer = indexing.writer_for(current_app)
+        writer = indexing.rebuilding_writer(current_app, procs)
         _wait_for_lease(writer, wait)
         bar = None
         try:
@@ -249,6 +255,7 @@ def _register_search_commands(app: Flask) -> None:
                 bar.__exit__(None, None, None)
             writer.release()
         click.echo(f"done: {progress.done} document(s) indexed; {writer.index.doc_count()} in the index")
+        writer.index.close()
 
     @search_group.command("check")
     @click.option("--repair/--no-repair", default=True, show_default=True, help="Fix what is found.")

@@ -78,6 +78,11 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         10000,
         "Documents a rebuild reads and commits to the index at a time (each commit merges segments: fewer is faster).",
     ),
+    "SEARCH_REBUILD_PROCS": (
+        2,
+        "Processes `flask search reindex` indexes with (Whoosh's multi-segment writer); writers inside web "
+        "processes always use one.",
+    ),
     "SEARCH_MAX_TEXT_CHARS": (
         200000,
         "Characters of a document's attachment texts that are indexed (the rest is stored but not searchable).",

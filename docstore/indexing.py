@@ -529,6 +529,15 @@ def writer_for(app) -> Writer:
     return Writer(index_for(app), app.config)
 
 
+def rebuilding_writer(app, procs: int | None = None) -> Writer:
+    """Return a writer for a rebuild run by a command (`flask search reindex`), indexing with `procs` processes
+    (default: SEARCH_REBUILD_PROCS). Writers inside web processes never fork: forking a threaded server is unsafe.
+    The caller closes `writer.index`."""
+    procs = int(app.config["SEARCH_REBUILD_PROCS"] if procs is None else procs)
+    index = search.SearchIndex(app.config["INDEX_DIR"], limitmb=app.config["SEARCH_WRITER_MB"], procs=max(1, procs))
+    return Writer(index, app.config)
+
+
 def run_forever(app, stop: threading.Event) -> None:
     """Run the writer loop until `stop` is set (a thread of the web process, or `flask search run`)."""
     writer = writer_for(app)

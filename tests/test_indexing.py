@@ -517,8 +517,10 @@ def test_check_of_an_unreadable_index_says_to_reindex(app, clerk, sender, store,
 # --- the commands -----------------------------------------------------------------------------------------------------
 
 
-def test_reindex_resumes_an_interrupted_rebuild_and_fresh_starts_over(app, clerk, sender, store, cli):
+@pytest.mark.parametrize("procs", [1, 2])  # 2: Whoosh's multi-segment writer with worker processes
+def test_reindex_resumes_an_interrupted_rebuild_and_fresh_starts_over(app, clerk, sender, store, cli, procs):
     app.config["SEARCH_REBUILD_CHUNK"] = 2
+    app.config["SEARCH_REBUILD_PROCS"] = procs
     idents = [register(clerk, sender, store, f"Circular {n}") for n in range(5)]
     index = indexing.index_for(app)
     build = index.start_build(resume=False)  # a rebuild that stopped after its first chunk
@@ -540,6 +542,10 @@ def test_reindex_resumes_an_interrupted_rebuild_and_fresh_starts_over(app, clerk
 
     result = cli("search", "reindex")  # nothing interrupted: a whole rebuild, not a resumption
     assert "resuming" not in result.output and "done: 5 document(s)" in result.output
+    assert sorted(i for i, _ in index.stamps()) == idents  # each document once, whatever the processes
+
+    result = cli("search", "reindex", "--procs", "0")
+    assert result.exit_code == 2 and "--procs" in result.output
 
 
 def test_status_shows_the_generation_the_queue_and_health(app, clerk, sender, store, index_now, cli):
