@@ -14,10 +14,22 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 import search
-from docstore import accounts, attachments, audit, database, demo, extraction, i18n, indexing, organisation, registry
+from docstore import (
+    accounts,
+    attachments,
+    audit,
+    database,
+    demo,
+    extraction,
+    i18n,
+    indexing,
+    mail,
+    organisation,
+    registry,
+)
 from docstore.errors import DocstoreError, ValidationFailed
 from docstore.extensions import db
-from docstore.models import ROLES, Document
+from docstore.models import MAIL_STATUSES, ROLES, Document
 
 
 def _fail(exc: DocstoreError) -> None:
@@ -200,6 +212,7 @@ def register(app: Flask) -> None:
             click.echo(f"{state}: {count}")
 
     _register_search_commands(app)
+    _register_notification_commands(app)
 
     translations_group = click.Group("translations", help="Interface translations.")
     app.cli.add_command(translations_group)
@@ -304,3 +317,36 @@ def _register_search_commands(app: Flask) -> None:
         state = indexing.status(index)
         for name, value in state.items():
             click.echo(f"{name}: {value}")
+
+
+def _register_notification_commands(app: Flask) -> None:
+    notifications_group = click.Group("notifications", help="Notifications and the e-mails that carry them.")
+    app.cli.add_command(notifications_group)
+
+    @notifications_group.command("send")
+    @click.option("--once", is_flag=True, help="Send what is due and stop (for cron) instead of running until stopped.")
+    def send_command(once: bool) -> None:
+        """Send the queued notification e-mails (set MAIL_SENDER off in the web processes when this runs apart)."""
+        if not current_app.config["SMTP_HOST"]:
+            click.echo("error: SMTP_HOST is not set, so no e-mail is queued or sent", err=True)
+            sys.exit(1)
+        settings = mail.settings_from(current_app.config)
+        if not once:
+            mail.run_forever(
+                current_app._get_current_object(), settings, threading.Event(), current_app.config["MAIL_POLL_SECONDS"]
+            )
+            return
+        report = mail.send_due(settings)
+        click.echo(f"{report.sent} e-mail(s) sent, {report.failed} attempt(s) failed")
+        counts = mail.count_by_status()
+        if counts.get("pending"):
+            click.echo(f"{counts['pending']} e-mail(s) wait to be (re)tried")
+
+    @notifications_group.command("status")
+    def status_command() -> None:
+        """Count the notification e-mails by status, and show the latest errors of those not sent."""
+        counts = mail.count_by_status()
+        for status in MAIL_STATUSES:
+            click.echo(f"{status}: {counts.get(status, 0)}")
+        for row in mail.recent_errors():
+            click.echo(f"  notification {row.notification_id}, {row.status} after {row.attempts}: {row.last_error}")

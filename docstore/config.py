@@ -18,6 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+#: The values SMTP_SECURITY accepts.
+SMTP_SECURITY_MODES = ("starttls", "ssl", "none")
+
 #: name -> (default, description). The type of the default is the type the environment value is parsed into.
 SETTINGS: dict[str, tuple[Any, str]] = {
     "SECRET_KEY": (
@@ -32,6 +35,14 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "INDEX_DIR": ("", "Folder of the full-text index. Empty: instance/index."),
     "FILES_DIR": ("", "Folder of stored document files. Empty: instance/files."),
     "OFFICE_TIMEZONE": ("UTC", "IANA time zone of the office: dates are shown in it and yearly numbering follows it."),
+    "WORK_WEEK": (
+        "mon,tue,wed,thu,fri",
+        "The office's working weekdays, comma-separated: mon, tue, wed, thu, fri, sat, sun (at least one). "
+        "Holidays and make-up working days are kept per date in the calendar (Administration -> Calendar).",
+    ),
+    "DEADLINE_DAYS_NORMAL": (15, "Default deadline of a normal document, in working days (0 to 3650)."),
+    "DEADLINE_DAYS_URGENT": (5, "Default deadline of an urgent document, in working days (0 to 3650)."),
+    "DEADLINE_DAYS_EXTRA_URGENT": (1, "Default deadline of an extra-urgent document, in working days (0 to 3650)."),
     "DEFAULT_LOCALE": ("en", "Language used when neither the user nor the browser chooses one (en, es or zh_Hans)."),
     "CLEARANCE_NAMES": (
         "",
@@ -89,6 +100,41 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     ),
     "SEARCH_WRITER_MB": (128, "Memory the index writer may use for buffering before it writes a segment, in MB."),
     "SEARCH_PAGE_SIZE": (20, "Results per page of a search."),
+    "SMTP_HOST": (
+        "",
+        "SMTP server that sends notification e-mails. Empty: no e-mail is sent or queued (notifications stay in the "
+        "app).",
+    ),
+    "SMTP_PORT": (0, "Port of the SMTP server (0: 25, or 587 with SMTP_SECURITY starttls, 465 with ssl)."),
+    "SMTP_SECURITY": (
+        "starttls",
+        "How the connection to the SMTP server is protected: starttls (upgrade a plain connection), ssl (TLS from "
+        "the start) or none (plain text: only for a relay on the same machine or a trusted network).",
+    ),
+    "SMTP_USER": ("", "Account to log in to the SMTP server with. Empty: no login."),
+    "SMTP_PASSWORD": ("", "Password of SMTP_USER."),
+    "SMTP_TIMEOUT_SECONDS": (30, "How long to wait for the SMTP server before an attempt counts as failed."),
+    "MAIL_FROM": ("", "Sender address of notification e-mails. Empty: docstore@ followed by this machine's name."),
+    "BASE_URL": (
+        "",
+        "Public address of Docstore (for example https://docstore.example.org), for the links in e-mails. "
+        "Empty: e-mails name the document but carry no link.",
+    ),
+    "MAIL_SENDER": (
+        True,
+        "Run the e-mail sender inside each web process (when SMTP_HOST is set). Turn off when "
+        "`flask notifications send` runs apart (from cron with --once, or as a service).",
+    ),
+    "MAIL_POLL_SECONDS": (
+        30,
+        "How often the e-mail sender looks for mails that are due (a notification saved in the same process wakes "
+        "it at once).",
+    ),
+    "MAIL_MAX_ATTEMPTS": (
+        8,
+        "Attempts to send one e-mail before it is marked failed; the waits between them double from one minute, "
+        "up to an hour.",
+    ),
     "LOG_LEVEL": ("INFO", "Logging level of the application log (DEBUG, INFO, WARNING, ERROR)."),
 }
 
@@ -131,6 +177,9 @@ def read_settings(instance_path: str | os.PathLike, environ: dict[str, str] | No
     for name, folder in (("INDEX_DIR", "index"), ("FILES_DIR", "files")):
         if not values[name]:
             values[name] = str(instance / folder)
+    if values["SMTP_SECURITY"] not in SMTP_SECURITY_MODES:
+        modes = ", ".join(SMTP_SECURITY_MODES)
+        raise ValueError(f"SMTP_SECURITY: use one of {modes}, not {values['SMTP_SECURITY']!r}")
     if not values["SECRET_KEY"]:
         values["SECRET_KEY"] = load_or_create_secret_key(instance)
     return values

@@ -20,7 +20,7 @@ class Msg:
 
     __slots__ = ("text", "params")
 
-    def __init__(self, text: str, **params: Any):
+    def __init__(self, text: str, /, **params: Any):
         self.text = text
         self.params = params
 

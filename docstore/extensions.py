@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and bound to the app in `app.create_app`."""
 
+from flask import current_app
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -28,3 +29,8 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+def mail_enabled() -> bool:
+    """Return True when notifications are also sent by e-mail (SMTP_HOST is set); for services, which lack Flask."""
+    return bool(current_app.config.get("SMTP_HOST"))

@@ -47,6 +47,9 @@ ACTIONS: dict[str, str] = {
     "document.update": N_("Details changed"),
     "document.void": N_("Number cancelled"),
     "document.attach": N_("Files attached"),
+    "calendar_day.create": N_("Calendar day added"),
+    "calendar_day.update": N_("Calendar day changed"),
+    "calendar_day.delete": N_("Calendar day removed"),
 }
 
 FIELDS: dict[str, str] = {
@@ -100,6 +103,7 @@ FIELDS: dict[str, str] = {
     "revoked_at": N_("Revoked"),
     "series_id": N_("Register"),
     "user_id": N_("User"),
+    "day": N_("Date"),
 }
 
 #: What the audit log's object types are called.
@@ -111,6 +115,7 @@ OBJECT_TYPES: dict[str, str] = {
     "api_token": N_("API token"),
     "series": N_("Register"),
     "document_type": N_("Document type"),
+    "calendar_day": N_("Calendar day"),
 }
 
 #: Which kind of object an id field names.

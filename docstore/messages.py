@@ -6,9 +6,24 @@ the edges — web, API, CLI — turn them into text.
 
 from __future__ import annotations
 
-from flask_babel import gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+
+from flask_babel import force_locale, format_date, format_datetime, gettext
 
 from docstore.errors import Msg
+
+
+def _parameter(value):
+    """Return a message's parameter as the user reads it: messages translated, days and instants in their locale."""
+    if isinstance(value, Msg):
+        return translate(value)
+    if isinstance(value, datetime):
+        return format_datetime(value, "medium")
+    if isinstance(value, date):
+        return format_date(value, "medium")
+    return value
 
 
 def translate(message: Msg | str) -> str:
@@ -16,6 +31,12 @@ def translate(message: Msg | str) -> str:
     if isinstance(message, Msg):
         if not message.params:
             return gettext(message.text)
-        params = {key: translate(value) if isinstance(value, Msg) else value for key, value in message.params.items()}
-        return gettext(message.text, **params)
+        return gettext(message.text, **{key: _parameter(value) for key, value in message.params.items()})
     return gettext(message)
+
+
+@contextmanager
+def in_language(locale: str) -> Iterator[None]:
+    """Translate into `locale` inside the block, whatever the request asked for (an e-mail to another user)."""
+    with force_locale(locale):
+        yield

@@ -19,9 +19,11 @@ from docstore import (
     extraction,
     fulltext,
     history,
+    notifications,
     numbering,
     organisation,
     registry,
+    workdays,
 )
 from docstore.api.openapi import build_spec
 from docstore.errors import N_, DocstoreError, Msg, TokenRefused, ValidationFailed
@@ -835,6 +837,157 @@ def search_documents():
             "suggestion": outcome.suggestion,
         }
     )
+
+
+# --- working-day calendar --------------------------------------------------------------------------------------
+
+
+def calendar_day_json(row) -> dict:
+    """Return a holiday or make-up working day as the API shows it."""
+    return {"day": row.day.isoformat(), "kind": row.kind, "name": row.name}
+
+
+def _path_day(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed({"day": Msg(N_("Use a date written as YYYY-MM-DD."))}) from None
+
+
+def _deadline_start(calendar: workdays.Calendar) -> date:
+    """Return the day of ?from= (a date, or a date and time taken in office time); today in the office when absent."""
+    raw = request.args.get("from", "")
+    if not raw:
+        return calendar.today()
+    if "T" in raw:
+        moment = _datetime_value(request.args, "from")
+        return moment.astimezone(_office_zone()).date()
+    return _date_value(request.args, "from")
+
+
+def _days_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and int(raw) <= workdays.MAX_DAYS):
+        raise ValidationFailed({name: Msg(N_("Enter a whole number from 0 to %(n)s."), n=workdays.MAX_DAYS)})
+    return int(raw)
+
+
+@bp.get("/calendar/<int:year>")
+@authenticated()
+def get_calendar(year: int):
+    rules = workdays.rules_from(current_app.config)
+    days = workdays.list_days(year)
+    return jsonify(
+        {
+            "year": year,
+            "week": workdays.week_names(rules.week),
+            "deadline_days": dict(rules.deadline_days),
+            "days": [calendar_day_json(row) for row in days],
+        }
+    )
+
+
+@bp.get("/calendar/deadline")
+@authenticated()
+def get_deadline():
+    calendar = workdays.calendar_for(current_app.config)
+    start = _deadline_start(calendar)
+    answer = calendar.deadline(start, _days_arg("days"), _choice_arg("urgency", URGENCIES) or None)
+    return jsonify(
+        {
+            "from": answer.start.isoformat(),
+            "counts_from": answer.counts_from.isoformat(),
+            "days": answer.days,
+            "urgency": answer.urgency,
+            "deadline": answer.due.isoformat(),
+        }
+    )
+
+
+@bp.put("/calendar/days/<day>")
+@authenticated("admin")
+def set_calendar_day(day: str):
+    when = _path_day(day)
+    data = _body(("kind", "name"))
+    row, created = workdays.set_day(_ctx(), when, data.get("kind"), data.get("name"))
+    return jsonify(calendar_day_json(row)), 201 if created else 200
+
+
+@bp.delete("/calendar/days/<day>")
+@authenticated("admin")
+def remove_calendar_day(day: str):
+    workdays.remove_day(_ctx(), _path_day(day))
+    return "", 204
+
+
+@bp.post("/calendar/<int:year>/import")
+@authenticated("admin")
+def import_calendar_days(year: int):
+    data = _body(("lines", "replace"))
+    outcome = workdays.import_days(_ctx(), year, data.get("lines") or "", data.get("replace") is True)
+    return jsonify(
+        {
+            "added": outcome.added,
+            "changed": outcome.changed,
+            "unchanged": outcome.unchanged,
+            "removed": outcome.removed,
+        }
+    )
+
+
+# --- notifications ---------------------------------------------------------------------------------------------
+
+
+def notification_json(shown: notifications.Shown) -> dict:
+    """Return a notification as the API shows it, worded in the request's language."""
+    notification, document = shown.notification, shown.document
+    return {
+        "id": notification.id,
+        "kind": notification.kind,
+        "label": _translate(shown.label),
+        "message": _translate(shown.message),
+        "params": notification.params,
+        "document": None
+        if document is None
+        else {
+            "id": document.id,
+            "number": document.number,
+            "title": document.title,
+            "url": url_for("api.get_document", document_id=document.id),
+        },
+        "created_at": _json_value(notification.created_at),
+        "read_at": _json_value(notification.read_at),
+    }
+
+
+@bp.get("/notifications")
+@authenticated()
+def list_notifications():
+    page = notifications.list_notifications(g.api_user, *_paging(), unread_only=_flag("unread") or False)
+    return jsonify(
+        {
+            "items": [notification_json(item) for item in page.items],
+            "page": page.page,
+            "per_page": page.per_page,
+            "total": page.total,
+            "unread": notifications.unread_count(g.api_user),
+        }
+    )
+
+
+@bp.post("/notifications/read")
+@authenticated()
+def mark_notifications_read():
+    data = _body(("ids", "all"))
+    if data.get("all") is True and "ids" not in data:
+        marked = notifications.mark_all_read(g.api_user)
+    elif "ids" in data and "all" not in data:
+        marked = notifications.mark_read(g.api_user, data["ids"])
+    else:
+        raise ValidationFailed({"ids": Msg(N_('Send either "ids": [...] or "all": true.'))})
+    return jsonify({"marked": marked, "unread": notifications.unread_count(g.api_user)})
 
 
 def register_api(app: Flask, csrf: CSRFProtect) -> None:

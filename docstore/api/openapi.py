@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 
-from docstore import fulltext, registry
-from docstore.models import CHANNELS, DIRECTIONS, EXTRACTION_STATES, STATUSES, URGENCIES
+from docstore import fulltext, notifications, registry, workdays
+from docstore.models import CALENDAR_DAY_KINDS, CHANNELS, DIRECTIONS, EXTRACTION_STATES, STATUSES, URGENCIES
 
 
 def _ref(name: str) -> dict:
@@ -446,6 +446,10 @@ def build_spec(prefix: str) -> dict:
     paths.update(_register_paths())
     schemas.update(_search_schemas())
     paths.update(_search_paths())
+    schemas.update(_notification_schemas())
+    paths.update(_notification_paths())
+    schemas.update(_calendar_schemas())
+    paths.update(_calendar_paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -830,6 +834,83 @@ def _register_paths() -> dict:
     return paths
 
 
+# --- notifications ---------------------------------------------------------------------------------------------
+
+
+def _notification_schemas() -> dict:
+    """Return the schemas of a user's notifications and of marking them as read."""
+    return {
+        "Notification": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "kind": {"enum": list(notifications.KINDS), "description": "What it is about; decides the wording"},
+                "label": {"type": "string", "description": "A short heading, in the request's language"},
+                "message": {"type": "string", "description": "The notification, in the request's language"},
+                "params": {"type": "object", "description": "The values the message is worded with"},
+                "document": {
+                    "type": ["object", "null"],
+                    "description": "The document it is about, when there is one and the caller may open it",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "number": {"type": "string"},
+                        "title": {"type": "string"},
+                        "url": {"type": "string", "description": "The document in the API"},
+                    },
+                },
+                "created_at": {"type": "string", "format": "date-time"},
+                "read_at": {"type": ["string", "null"], "format": "date-time", "description": "null: unread"},
+            },
+        },
+        "NotificationPage": {
+            "type": "object",
+            "required": ["items", "page", "per_page", "total", "unread"],
+            "properties": {
+                **_page_of("Notification")["properties"],
+                "unread": {"type": "integer", "description": "All the caller's unread notifications"},
+            },
+        },
+        "MarkRead": {
+            "type": "object",
+            "description": 'Either "ids" or "all": true',
+            "properties": {
+                "ids": {"type": "array", "items": {"type": "integer"}, "maxItems": notifications.MAX_IDS},
+                "all": {"type": "boolean"},
+            },
+        },
+        "MarkedRead": {
+            "type": "object",
+            "required": ["marked", "unread"],
+            "properties": {
+                "marked": {"type": "integer", "description": "Notifications that were unread and now are read"},
+                "unread": {"type": "integer", "description": "The caller's unread notifications left"},
+            },
+        },
+    }
+
+
+def _notification_paths() -> dict:
+    """Return the operations on the caller's own notifications."""
+    return {
+        "/notifications": {
+            "get": _op(
+                "List the caller's notifications, newest first",
+                _ok("NotificationPage"),
+                tag="notifications",
+                params=[_query("unread", {"type": "boolean"}, "Only the unread ones"), *PAGING],
+            )
+        },
+        "/notifications/read": {
+            "post": _op(
+                "Mark some or all of the caller's notifications as read (others' ids are ignored)",
+                _ok("MarkedRead"),
+                body="MarkRead",
+                tag="notifications",
+            )
+        },
+    }
+
+
 # --- search ----------------------------------------------------------------------------------------------------
 
 
@@ -929,3 +1010,139 @@ def _search_paths() -> dict:
         **_json(_ref("Error")),
     }
     return {"/search": {"get": operation}}
+
+
+# --- the working-day calendar ----------------------------------------------------------------------------------
+
+
+def _calendar_schemas() -> dict:
+    """Return the schemas of the calendar: its days, a year, a deadline and an import."""
+    day = {"type": "string", "format": "date"}
+    days = {"type": "integer", "minimum": 0, "maximum": workdays.MAX_DAYS}
+    return {
+        "CalendarDay": {
+            "type": "object",
+            "properties": {
+                "day": day,
+                "kind": {"enum": list(CALENDAR_DAY_KINDS), "description": "workday: a make-up working day"},
+                "name": {"type": "string"},
+            },
+        },
+        "CalendarDayInput": {
+            "type": "object",
+            "required": ["kind", "name"],
+            "properties": {
+                "kind": {"enum": list(CALENDAR_DAY_KINDS)},
+                "name": {"type": "string", "maxLength": workdays.NAME_LENGTH},
+            },
+        },
+        "CalendarYear": {
+            "type": "object",
+            "properties": {
+                "year": {"type": "integer"},
+                "week": {
+                    "type": "array",
+                    "items": {"enum": list(workdays.WEEKDAYS)},
+                    "description": "The working weekdays (the WORK_WEEK setting)",
+                },
+                "deadline_days": {
+                    "type": "object",
+                    "description": "Default deadline in working days by urgency (the DEADLINE_DAYS_* settings)",
+                    "properties": {urgency: days for urgency in URGENCIES},
+                },
+                "days": {"type": "array", "items": _ref("CalendarDay"), "description": "In date order"},
+            },
+        },
+        "Deadline": {
+            "type": "object",
+            "properties": {
+                "from": day,
+                "counts_from": {**day, "description": "The first working day from `from` (the same day if it works)"},
+                "days": days,
+                "urgency": {"enum": [*URGENCIES, None]},
+                "deadline": {**day, "description": "The days-th working day after counts_from"},
+            },
+        },
+        "CalendarImport": {
+            "type": "object",
+            "required": ["lines"],
+            "properties": {
+                "lines": {
+                    "type": "string",
+                    "description": "One day a line: DATE [holiday|workday] NAME, or DATE..DATE [holiday|workday] NAME "
+                    "for every day of a range; empty lines and lines starting with # are skipped",
+                },
+                "replace": {"type": "boolean", "description": "Remove the year's days not listed"},
+            },
+        },
+        "CalendarImportOutcome": {
+            "type": "object",
+            "properties": {name: {"type": "integer"} for name in ("added", "changed", "unchanged", "removed")},
+        },
+    }
+
+
+def _calendar_paths() -> dict:
+    """Return the operations of the working-day calendar."""
+    year = _path("year")
+    working_days = {"type": "integer", "minimum": 0, "maximum": workdays.MAX_DAYS}
+    day = {"name": "day", "in": "path", "required": True, "schema": {"type": "string", "format": "date"}}
+    importing = _op(
+        "Add or change several days of a year; nothing is saved when a line is wrong",
+        _ok("CalendarImportOutcome"),
+        role="admin",
+        tag="calendar",
+        params=[year],
+        body="CalendarImport",
+    )
+    importing["responses"]["422"] = {
+        "description": "Lines that cannot be read: error.fields has one entry per line ('line 3')",
+        **_json(_ref("Error")),
+    }
+    put = _op(
+        "Make a date a holiday or a make-up working day (changed if the calendar has it)",
+        _ok("CalendarDay", description="Changed"),
+        role="admin",
+        tag="calendar",
+        params=[day],
+        body="CalendarDayInput",
+    )
+    put["responses"]["201"] = _ok("CalendarDay", description="Added")
+    return {
+        "/calendar/{year}": {
+            "get": _op(
+                "The working week, the default deadlines and the year's exceptions",
+                _ok("CalendarYear"),
+                tag="calendar",
+                params=[year],
+            ),
+        },
+        "/calendar/{year}/import": {"post": importing},
+        "/calendar/days/{day}": {
+            "put": put,
+            "delete": _op(
+                "Remove a date from the calendar: its weekday's rule applies again",
+                _ok(description="Removed"),
+                role="admin",
+                tag="calendar",
+                params=[day],
+                status="204",
+            ),
+        },
+        "/calendar/deadline": {
+            "get": _op(
+                "Work out a deadline in working days: a non-working start counts from the next working day",
+                _ok("Deadline"),
+                tag="calendar",
+                params=[
+                    _query(
+                        "from",
+                        {"type": "string"},
+                        "YYYY-MM-DD, or a date and time (office time without an offset); default: today in the office",
+                    ),
+                    _query("days", working_days, "Working days (give this or urgency)"),
+                    _query("urgency", {"enum": list(URGENCIES)}, "Use the default deadline of this urgency"),
+                ],
+            ),
+        },
+    }

@@ -1,5 +1,7 @@
 """SQLAlchemy models, one module per area; import them from here."""
 
+from docstore.models.calendar import CALENDAR_DAY_KINDS, CalendarDay
+from docstore.models.notifications import MAIL_STATUSES, MailOutbox, Notification
 from docstore.models.people import (
     CLEARANCE_LEVELS,
     CORRESPONDENT_KINDS,
@@ -32,12 +34,14 @@ from docstore.models.registers import (
 from docstore.models.search import SearchQueue, SearchWriter
 
 __all__ = [
+    "CALENDAR_DAY_KINDS",
     "CHANNELS",
     "CLEARANCE_LEVELS",
     "CORRESPONDENT_KINDS",
     "DEPARTMENT_KINDS",
     "DIRECTIONS",
     "EXTRACTION_STATES",
+    "MAIL_STATUSES",
     "ROLES",
     "STATUSES",
     "URGENCIES",
@@ -46,12 +50,15 @@ __all__ = [
     "AttachmentText",
     "AuditEvent",
     "AuditHead",
+    "CalendarDay",
     "Correspondent",
     "Department",
     "Document",
     "DocumentRecipient",
     "DocumentType",
     "LoginAttempt",
+    "MailOutbox",
+    "Notification",
     "Series",
     "SearchQueue",
     "SearchWriter",

@@ -13,12 +13,22 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from docstore import accounts, clock, database, extraction, indexing, numbering
+from docstore import accounts, clock, database, extraction, indexing, mail, numbering
 from docstore.api import API_PREFIX, json_error
 from docstore.errors import DocstoreError, NotFound
 from docstore.extensions import db, login_manager
-from docstore.models import CHANNELS, CORRESPONDENT_KINDS, DEPARTMENT_KINDS, DIRECTIONS, ROLES, STATUSES, URGENCIES
-from docstore.web import account, admin, assets, auth, correspondents, main, registers, search
+from docstore.models import (
+    CALENDAR_DAY_KINDS,
+    CHANNELS,
+    CORRESPONDENT_KINDS,
+    DEPARTMENT_KINDS,
+    DIRECTIONS,
+    ROLES,
+    STATUSES,
+    URGENCIES,
+)
+from docstore.notifications import unread_count
+from docstore.web import account, admin, assets, auth, correspondents, main, notifications, registers, search
 from docstore.web.common import LANGUAGES, clearance_names, translate
 
 log = logging.getLogger(__name__)
@@ -59,7 +69,7 @@ def format_file_size(size: int) -> str:
     return f"{format_decimal(size)} B"
 
 
-DATE_KEYS = {"deadline", "sender_date", "document_date", "sent_on", "starts_on", "ends_on"}
+DATE_KEYS = {"deadline", "sender_date", "document_date", "sent_on", "starts_on", "ends_on", "day"}
 DATETIME_KEYS = {"received_at", "expires_at", "revoked_at"}
 
 
@@ -78,8 +88,8 @@ def history_value(value, key: str) -> str:
     labels = {"urgency": URGENCIES, "channel": CHANNELS, "status": STATUSES, "direction": DIRECTIONS}.get(key)
     if labels is not None and value in labels:
         return translate(labels[value])
-    if key == "kind" and value in DEPARTMENT_KINDS | CORRESPONDENT_KINDS:
-        return translate((DEPARTMENT_KINDS | CORRESPONDENT_KINDS)[value])
+    if key == "kind" and value in DEPARTMENT_KINDS | CORRESPONDENT_KINDS | CALENDAR_DAY_KINDS:
+        return translate((DEPARTMENT_KINDS | CORRESPONDENT_KINDS | CALENDAR_DAY_KINDS)[value])
     if key == "locale":
         return LANGUAGES.get(value, value)
     try:
@@ -90,6 +100,13 @@ def history_value(value, key: str) -> str:
     except (TypeError, ValueError):
         pass
     return str(value)
+
+
+def _unread_notifications() -> int:
+    """Return the signed-in user's unread notifications for the header's bell (counted once per request)."""
+    if "unread_notifications" not in g:
+        g.unread_notifications = unread_count(current_user) if current_user.is_authenticated else 0
+    return g.unread_notifications
 
 
 def register_web(app: Flask, babel: Babel) -> None:
@@ -109,7 +126,7 @@ def register_web(app: Flask, babel: Babel) -> None:
     app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_HOURS"] * 3600
     app.config["REMEMBER_COOKIE_DURATION"] = app.config["REMEMBER_DAYS"] * 86400
 
-    for module in (auth, main, account, admin, correspondents, registers, search, assets):
+    for module in (auth, main, account, admin, correspondents, registers, search, notifications, assets):
         app.register_blueprint(module.bp)
 
     worker_lock = threading.Lock()
@@ -120,6 +137,13 @@ def register_web(app: Flask, babel: Babel) -> None:
             with worker_lock:
                 if "docstore_worker" not in app.extensions:
                     app.extensions["docstore_worker"] = extraction.start_embedded_worker(app)
+
+    @app.before_request
+    def _start_mail_sender():
+        if app.config["MAIL_SENDER"] and app.config["SMTP_HOST"] and "docstore_mail_sender" not in app.extensions:
+            with worker_lock:
+                if "docstore_mail_sender" not in app.extensions:
+                    app.extensions["docstore_mail_sender"] = mail.start_embedded_sender(app)
 
     @app.before_request
     def _start_search_writer():
@@ -154,6 +178,7 @@ def register_web(app: Flask, babel: Babel) -> None:
     @app.context_processor
     def _template_globals():
         return {
+            "unread_notifications": _unread_notifications,
             "LANGUAGES": LANGUAGES,
             "ROLES": ROLES,
             "DEPARTMENT_KINDS": DEPARTMENT_KINDS,

@@ -1,17 +1,20 @@
-"""Administration: users, departments, substitutes, the audit log and the search index."""
+"""Administration: users, departments, substitutes, the audit log, document types, the search index and the
+working-day calendar."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from babel.dates import get_day_names, get_month_names
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from docstore import accounts, audit, history, indexing, numbering, organisation, registry
-from docstore.errors import DocstoreError, ValidationFailed
+from docstore import accounts, audit, clock, history, indexing, numbering, organisation, registry, workdays
+from docstore.errors import N_, DocstoreError, Msg, ValidationFailed
 from docstore.history import of as history_of
-from docstore.models import DEPARTMENT_KINDS, ROLES
+from docstore.models import CALENDAR_DAY_KINDS, DEPARTMENT_KINDS, ROLES, URGENCIES
 from docstore.web.common import (
     LANGUAGES,
     audit_context,
@@ -26,6 +29,8 @@ from docstore.web.common import (
     translate,
 )
 from docstore.web.forms import (
+    CalendarDayForm,
+    CalendarImportForm,
     ConfirmForm,
     DepartmentForm,
     DocumentTypeForm,
@@ -415,3 +420,134 @@ def rebuild_index():
         indexing.request_rebuild(f"asked by {current_user.username}")
         flash(_("The index will be rebuilt in the background. Until it is done, search says so."), "success")
     return redirect(url_for("admin.search_index"))
+
+
+# --- working-day calendar --------------------------------------------------------------------------------------
+
+
+def _calendar_year() -> int:
+    """Return the ?year= of the request, or this year in the office when it is missing or out of range."""
+    year = optional_int(request.values.get("year"))
+    if year is None or not workdays.FIRST_YEAR <= year <= workdays.LAST_YEAR:
+        return numbering.office_year(clock.now(), current_app.config["OFFICE_TIMEZONE"])
+    return year
+
+
+def _calendar_day_form(**kwargs) -> CalendarDayForm:
+    form = CalendarDayForm(**kwargs)
+    form.kind.choices = [(key, translate(label)) for key, label in CALENDAR_DAY_KINDS.items()]
+    return form
+
+
+def _deadline_question(calendar: workdays.Calendar) -> tuple[workdays.Deadline | None, dict[str, Msg]]:
+    """Answer the deadline calculator's question in the query string (?from=&days= or &urgency=), if asked."""
+    args = request.args
+    if "from" not in args:
+        return None, {}
+    errors: dict[str, Msg] = {}
+    start = None
+    raw_start = args.get("from", "").strip()
+    if raw_start:
+        try:
+            start = date.fromisoformat(raw_start)
+        except ValueError:
+            errors["from"] = Msg(N_("Use a date written as YYYY-MM-DD."))
+    raw_days = args.get("days", "").strip()
+    days = optional_int(raw_days)
+    if raw_days and days is None:
+        errors["days"] = Msg(N_("Enter a whole number from 0 to %(n)s."), n=workdays.MAX_DAYS)
+    try:
+        answer = calendar.deadline(start, days, args.get("urgency", "").strip() or None)
+    except ValidationFailed as exc:
+        return None, exc.errors | errors  # a malformed value is explained as such, not as a missing one
+    return (None, errors) if errors else (answer, {})
+
+
+def _render_calendar(year: int, day_form=None, import_form=None, problems=None, status=200):
+    calendar = workdays.calendar_for(current_app.config)
+    answer, answer_errors = _deadline_question(calendar)
+    locale = get_locale()
+    return render_template(
+        "admin/calendar.html",
+        year=year,
+        today=calendar.today(),
+        rules=calendar.rules,
+        months=calendar.months(year),
+        days=workdays.list_days(year),
+        month_names=get_month_names("wide", context="stand-alone", locale=locale),
+        day_names=get_day_names("wide", context="format", locale=locale),
+        short_day_names=get_day_names("abbreviated", context="stand-alone", locale=locale),
+        day_form=day_form or _calendar_day_form(),
+        import_form=import_form or CalendarImportForm(),
+        problems=problems or [],
+        answer=answer,
+        answer_errors=answer_errors,
+        args=request.args,
+        CALENDAR_DAY_KINDS=CALENDAR_DAY_KINDS,
+        URGENCIES=URGENCIES,
+        confirm_form=ConfirmForm(),
+    ), status
+
+
+@bp.route("/calendar")
+def calendar():
+    return _render_calendar(_calendar_year())
+
+
+@bp.route("/calendar/days", methods=["POST"])
+def set_calendar_day():
+    form = _calendar_day_form()
+    if form.validate_on_submit():
+        try:
+            day, created = workdays.set_day(audit_context(), form.day.data, form.kind.data, form.name.data)
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            when = format_date(day.day, "full")
+            if created:
+                flash(_("%(day)s is added to the calendar.", day=when), "success")
+            else:
+                flash(_("%(day)s is changed in the calendar.", day=when), "success")
+            return redirect(url_for("admin.calendar", year=day.day.year) + "#days")
+    year = form.day.data.year if form.day.data else _calendar_year()
+    return _render_calendar(year, day_form=form, status=422)
+
+
+@bp.route("/calendar/days/<day>/remove", methods=["POST"])
+def remove_calendar_day(day: str):
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        workdays.remove_day(audit_context(), when)
+        flash(_("%(day)s is removed from the calendar.", day=format_date(when, "full")), "success")
+    return redirect(url_for("admin.calendar", year=when.year) + "#days")
+
+
+@bp.route("/calendar/import", methods=["POST"])
+def import_calendar_days():
+    year = _calendar_year()
+    form = CalendarImportForm()
+    problems = []
+    if form.validate_on_submit():
+        try:
+            outcome = workdays.import_days(audit_context(), year, form.lines.data or "", form.replace.data)
+        except workdays.LinesRefused as exc:
+            problems = exc.lines
+            form.lines.errors = [translate(exc.msg)]
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(
+                _(
+                    "Imported: %(added)s added, %(changed)s changed, %(unchanged)s unchanged, %(removed)s removed.",
+                    added=outcome.added,
+                    changed=outcome.changed,
+                    unchanged=outcome.unchanged,
+                    removed=outcome.removed,
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.calendar", year=year) + "#days")
+    return _render_calendar(year, import_form=form, problems=problems, status=422)

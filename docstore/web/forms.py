@@ -177,3 +177,26 @@ class DocumentTypeForm(FlaskForm):
     name = StringField(_l("Name"), render_kw={"required": True, "maxlength": 100})
     position = IntegerField(_l("Position in lists"), validators=[Optional()])
     active = BooleanField(_l("Offered when registering"), default=True)
+
+
+class CalendarDayForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[Optional()], render_kw={"required": True})
+    kind = SelectField(_l("Kind"), validate_choice=False)
+    name = StringField(
+        _l("Name"),
+        render_kw={"required": True, "maxlength": 100},
+        description=_l("For example Año Nuevo, 国庆节 or 国庆节调休. A date already in the calendar is changed."),
+    )
+
+
+class CalendarImportForm(FlaskForm):
+    lines = TextAreaField(
+        _l("Days, one a line"),
+        render_kw={"rows": 8, "spellcheck": "false"},
+        # Translators: keep the word workday, the two dots of DATE..DATE and the example dates: the import reads them.
+        description=_l(
+            "DATE NAME for a holiday, DATE workday NAME for a make-up working day, DATE..DATE NAME for several "
+            "days. For example: 2026-10-01..2026-10-07 国庆节 · 2026-10-10 workday 国庆节调休"
+        ),
+    )
+    replace = BooleanField(_l("Remove the year's other days (replace the whole list)"))
