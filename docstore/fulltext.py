@@ -68,6 +68,8 @@ REBUILDING = N_(
     "Search is being rebuilt and will be back shortly. Everything else works as usual: registers, documents "
     "and files."
 )
+#: Searches in a row that may fail on an index that opens before a rebuild is asked for.
+REBUILD_AFTER_FAILED_SEARCHES = 3
 FAILED = N_(
     "This search could not be run just now. Try again in a moment; if it keeps failing, tell an administrator."
 )
@@ -233,9 +235,10 @@ def run(user: User, params: Params, config: Mapping, app) -> Outcome:
         outcome.problem = Msg(QUERY_PROBLEMS.get(exc.reason, QUERY_PROBLEMS["malformed"]), **exc.params)
         return outcome
     except search.IndexUnavailable as exc:
-        # A rebuild takes minutes on a large index: ask for one only when a searcher opened afresh cannot read
-        # the index either; a search that fails on a readable index is logged and reported as such.
-        if index.healthy():
+        # A rebuild takes minutes on a large index: ask for one when a searcher opened afresh cannot read the
+        # index, or when searches keep failing on an index that opens (damage inside a segment); one search that
+        # fails on a readable index is logged and reported as such.
+        if index.healthy() and index.failed_searches < REBUILD_AFTER_FAILED_SEARCHES:
             log.error("a search failed on a readable index: %s", exc, exc_info=exc)
             outcome.failed = True
         else:

@@ -30,8 +30,8 @@ from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 
+from whoosh import collectors, query
 from whoosh import index as whoosh_index
-from whoosh import query
 from whoosh.filedb.filestore import FileStorage
 
 from search import query as query_language
@@ -43,8 +43,6 @@ log = logging.getLogger(__name__)
 _CURRENT = "CURRENT"
 _BUILDING = "BUILDING"
 _BUILD_STATE = "build.json"
-#: Files of a generation that change in place: the writer's lock and the rebuild's cursor (and *.tmp files).
-_MUTABLE_FILES = frozenset({"MAIN_WRITELOCK", _BUILD_STATE})
 #: The fields whose matched terms are reported with a hit (the others are filters).
 _TEXT_FIELDS = frozenset({"title", "fold", "es", "en", "code", "sender_name", "recipient"})
 #: Kinds of searcher (Access values) whose permitted documents a segment keeps flags for (a few KB each).
@@ -203,7 +201,7 @@ class _SegmentColumns:
         self.reader = None
         self._facets: dict[str, tuple[array, list]] = {}
         self._registered: list[int] | None = None
-        self._allowed: dict[Access, bytearray] = {}
+        self._allowed: dict[object, bytearray] = {}
 
     def _values(self, name: str) -> list:
         reader = self.reader
@@ -236,15 +234,25 @@ class _SegmentColumns:
         restriction = access.as_filter()
         if isinstance(restriction, query.Every):
             return None
-        flags = self._allowed.get(access)
+        key = (access.max_level,) if access.everything else access  # office-wide users differ by level only
+        flags = self._allowed.get(key)
         if flags is None:
             flags = bytearray(self.reader.doc_count_all())
             for docnum in restriction.docs(searcher):
                 flags[docnum] = 1
             if len(self._allowed) >= _KEPT_ACCESSES:
                 self._allowed.pop(next(iter(self._allowed)))
-            self._allowed[access] = flags
+            self._allowed[key] = flags
         return flags
+
+    def accepting(self, name: str, wanted: set[str]) -> tuple[array, bytearray]:
+        """Return (code of each document, 1 for each code whose value is in `wanted`) for facet `name`."""
+        codes, values = self.facet(name)
+        ok = bytearray(len(values))
+        for code, value in enumerate(values):
+            if value not in (None, "", b"") and _term_text(value) in wanted:
+                ok[code] = 1
+        return codes, ok
 
     def registered(self) -> list:
         """Return a sort key of each document's registration time (None sorts as the oldest)."""
@@ -299,6 +307,8 @@ class SearchIndex:
         self._searcher_gen: str | None = None
         self._columns = _Columns()
         self._files: dict[str, tuple[int, int]] = {}
+        #: Searches in a row that failed even with a searcher opened afresh (reset by one that works).
+        self.failed_searches = 0
 
     # --- generations ---------------------------------------------------------------------------------------------
 
@@ -414,18 +424,28 @@ class SearchIndex:
         except Exception as exc:  # the TOC opened but a segment is missing or unreadable
             raise IndexUnavailable(f"generation {generation} cannot be searched: {exc!r}") from exc
         self._searcher_gen = generation
-        self._files = self._file_marks(generation)
+        try:
+            self._files = self._file_marks(generation, self._searcher)
+        except OSError as exc:  # a writer removed merged-away files just now
+            self._drop_searcher()
+            raise IndexUnavailable(f"generation {generation} changed while it was opened: {exc!r}") from exc
         return self._searcher
 
-    def _file_marks(self, generation: str) -> dict[str, tuple[int, int]]:
-        """Return name -> (size, modification time) of the files of `generation` a searcher reads."""
+    def _file_marks(self, generation: str, searcher) -> dict[str, tuple[int, int]]:
+        """Return name -> (size, modification time) of the segment files `searcher` reads."""
+        prefixes = tuple(
+            f"{reader.segment().segment_id()}."
+            for sub, _offset in searcher.leaf_searchers()
+            if (reader := sub.reader()).segment() is not None
+        )
         marks = {}
+        if not prefixes:
+            return marks
         with os.scandir(self.root / generation) as entries:
             for entry in entries:
-                if entry.name in _MUTABLE_FILES or entry.name.endswith(".tmp") or not entry.is_file():
-                    continue
-                state = entry.stat()
-                marks[entry.name] = (state.st_size, state.st_mtime_ns)
+                if entry.name.startswith(prefixes) and entry.is_file():
+                    state = entry.stat()
+                    marks[entry.name] = (state.st_size, state.st_mtime_ns)
         return marks
 
     def _changed_file(self, generation: str) -> str | None:
@@ -482,25 +502,29 @@ class SearchIndex:
         no reason to rebuild the index. A second failure raises IndexUnavailable.
         """
         try:
-            return self._search(request, access)
+            results = self._search(request, access)
         except IndexUnavailable:
             self._drop_searcher()
-        return self._search(request, access)
+            try:
+                results = self._search(request, access)
+            except IndexUnavailable:
+                self.failed_searches += 1
+                raise
+        self.failed_searches = 0
+        return results
 
     def _search(self, request: Request, access: Access) -> Results:
         q = self.parse(request.text) if request.text.strip() else query.Every()
-        restrict = []
-        for name, values in request.filters.items():
-            if name not in FACETS or not values:
-                continue
-            restrict.append(query.Or([query.Term(name, str(v)) for v in values]))
+        chosen = {name: {str(v) for v in vs} for name, vs in request.filters.items() if name in FACETS and vs}
+        restrict = [query.Or([query.Term(name, v) for v in sorted(values)]) for name, values in chosen.items()]
+        dates = []
         if request.registered_from or request.registered_until:
             start = _utc_naive(request.registered_from) if request.registered_from else None
             end = _utc_naive(request.registered_until) if request.registered_until else None
-            restrict.append(query.DateRange("registered", start, end, endexcl=True))
+            dates.append(query.DateRange("registered", start, end, endexcl=True))
         if access.as_filter() is query.NullQuery:  # may open nothing at all
             return Results(0, [], {name: [] for name in FACETS})
-        parts = [part for part in (q, *restrict) if not isinstance(part, query.Every)]
+        parts = [part for part in (q, *dates) if not isinstance(part, query.Every)]
         matching = query.And(parts) if len(parts) > 1 else parts[0] if parts else query.Every()
         page = max(1, int(request.page))
         per_page = max(1, min(int(request.per_page), 200))
@@ -525,15 +549,24 @@ class SearchIndex:
                 unrestricted += len(docs)
                 if flags is not None:
                     docs = [d for d in docs if flags[d]]
-                total += len(docs)
+                # Facet filters are tested on the kept column values. A filtered facet counts the documents that
+                # pass the other filters, so that its other values stay on offer (ticking one adds to the choice).
+                checks = [(name, *segment.accepting(name, values)) for name, values in chosen.items()]
+                kept = [d for d in docs if all(ok[codes[d]] for _name, codes, ok in checks)] if checks else docs
+                total += len(kept)
                 for name in FACETS:
+                    pool = kept
+                    if name in chosen:
+                        others = [(codes, ok) for other, codes, ok in checks if other != name]
+                        pool = [d for d in docs if all(ok[codes[d]] for codes, ok in others)] if others else docs
                     codes, values = segment.facet(name)
-                    for code, n in Counter(map(codes.__getitem__, docs)).items():
+                    for code, n in Counter(map(codes.__getitem__, pool)).items():
                         counts[name][values[code]] += n
+                docs = kept
                 if by_date:
                     registered = segment.registered()
                     pick = heapq.nlargest if newest_first else heapq.nsmallest
-                    mine = pick(wanted, docs, key=registered.__getitem__)
+                    mine = pick(wanted, docs, key=lambda d: (registered[d], d))  # ties as in the merge below
                     dated = pick(wanted, [*dated, *((registered[d], offset + d) for d in mine)])
                 else:
                     docset.update(offset + d for d in docs)
@@ -544,10 +577,14 @@ class SearchIndex:
                 # Few of the matches may be opened (or few match): score just those.
                 ranked = _top_scored(searcher, q, found, wanted)
             else:
-                # The page by relevance: Whoosh's top-N collector with its block-quality skipping, over the
-                # documents found above (the filter is a set lookup per candidate).
-                top = searcher.search(q, filter=docset, limit=wanted)
-                ranked = [(hit.docnum, float(hit.score or 0.0)) for hit in top]
+                # The page by relevance: Whoosh's top-N collector over the documents found above, scoring each.
+                # Not with its block-quality skipping, nor replacing matchers as the minimum score rises: in
+                # whoosh-ng both skip documents that belong on the page (union matchers bound a document's score
+                # by their largest clause's), so pages came out in the wrong order, some documents on two pages
+                # and others on none.
+                top = collectors.FilterCollector(collectors.TopCollector(wanted, usequality=False, replace=0), docset)
+                searcher.search_with_collector(q, top)
+                ranked = [(hit.docnum, float(hit.score or 0.0)) for hit in top.results()]
             if len(ranked) < min(total, wanted):  # files changed under the searcher: never a silently short page
                 raise IndexUnavailable(f"{total} documents matched but {len(ranked)} could be ranked")
             terms = _highlight_terms(q, searcher.reader())
@@ -565,7 +602,7 @@ class SearchIndex:
             }
             suggestion = None
             if total == 0 and request.text.strip():
-                allowed = query.And([access.as_filter(), *restrict])
+                allowed = query.And([access.as_filter(), *restrict, *dates])
                 suggestion = self._suggest(searcher, request.text, allowed)
         return Results(total, hits, facets, suggestion)
 
@@ -772,12 +809,21 @@ class Build:
         writer = self.index._writer(self._ix, **options)
         try:
             self._claim(writer, entries)
+            with writer.reader() as reader:
+                before = reader.doc_count()
             for entry in entries:
                 writer.add_document(**to_fields(entry))
         except BaseException:
             writer.cancel()
             raise
         writer.commit()
+        after = self._ix.doc_count()
+        if after != before + len(entries):
+            # Whoosh's multi-process writer drops the segment of a worker that died (killed for memory, say) and
+            # commits the rest: keep the cursor where it was, so that a resumed rebuild drops the part and redoes it.
+            raise IndexUnavailable(
+                f"a chunk of {len(entries)} documents left {after - before} in the index (a worker process died?)"
+            )
         self.cursor = cursor
         self._save_cursor()
 

@@ -417,6 +417,16 @@ def test_a_search_failing_on_a_readable_index_is_reported_and_asks_for_no_rebuil
     assert not writer_row().rebuild_requested  # a 12-minute rebuild would not have helped
     assert "a search failed on a readable index" in caplog.text
 
+    # Searches that keep failing on an index that opens mean damage inside a segment: then it is rebuilt.
+    for _ in range(fulltext.REBUILD_AFTER_FAILED_SEARCHES - 2):
+        assert fulltext.run(clerk, fulltext.Params(text="archivo"), app.config, app).failed
+    assert not writer_row().rebuild_requested
+    outcome = fulltext.run(clerk, fulltext.Params(text="archivo"), app.config, app)
+    assert outcome.rebuilding and writer_row().rebuild_requested
+    monkeypatch.undo()
+    assert fulltext.run(clerk, fulltext.Params(text="archivo"), app.config, app).items  # one that works resets
+    assert indexing.index_for(app).failed_searches == 0
+
 
 def test_writes_failing_on_a_readable_index_are_retried_and_only_a_run_of_them_rebuilds(
     app, clerk, sender, store, index_now, monkeypatch

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import random
 import re
 import shutil
 from dataclasses import replace
@@ -378,8 +379,20 @@ def test_facets_count_the_matching_documents_by_value(index, register):
     chosen = [e for e in register if e.urgency == "normal"]
     assert results.total == len(chosen)
     got = {name: dict(values) for name, values in results.facets.items() if values}
-    assert got == expected_facets(chosen)
+    # A filtered facet counts without its own filter, so that its other values stay on offer to add to the choice.
+    assert got == {**expected_facets(chosen), "urgency": expected_facets(register)["urgency"]}
     assert results.facets["year"] == sorted(results.facets["year"], key=lambda item: (-item[1], item[0]))
+
+
+def test_a_filtered_facet_counts_what_the_other_filters_leave(index, register):
+    filters = {"urgency": ("urgent",), "department": ("10",)}
+    results = index.search(Request("informe", filters=filters, per_page=50), EVERYTHING)
+    both = [e for e in register if e.urgency == "urgent" and e.department == 10]
+    assert {hit.id for hit in results.hits} == {e.id for e in both} and results.total == len(both) > 0
+    got = {name: dict(values) for name, values in results.facets.items() if values}
+    assert got["urgency"] == expected_facets([e for e in register if e.department == 10])["urgency"]
+    assert got["department"] == expected_facets([e for e in register if e.urgency == "urgent"])["department"]
+    assert got["year"] == expected_facets(both)["year"]
 
 
 def test_filters_combine_values_of_one_facet_with_or_and_facets_with_and(index, register):
@@ -471,6 +484,37 @@ def test_relevance_ranks_as_whoosh_does_whichever_way_the_page_is_scored(index, 
     second = index.search(Request("informe", page=2, per_page=7), EVERYTHING)
     assert [hit.id for hit in second.hits] == whoosh_order[7:14]
     assert results.total == 40
+
+
+@pytest.mark.parametrize("path", ["scored-one-by-one", "top-n-collector"])
+def test_pages_of_an_or_query_follow_the_exact_order_without_gaps_or_repeats(index, monkeypatch, path):
+    """An OR of words is an OR of clauses over five fields per word: whoosh-ng's block-quality skipping bounds
+    such a union by its largest clause and skipped documents that belonged on the page."""
+    if path == "top-n-collector":
+        monkeypatch.setattr(engine, "_SCORED_DIRECTLY", 0)
+    rnd = random.Random(7)
+    words = "alfa beta gamma delta eco foxtrot golf hotel".split()
+    for start in range(0, 900, 300):  # three segments of 300
+        entries = []
+        for n in range(start + 1, start + 301):
+            text = [rnd.choice(words) for _ in range(rnd.randint(1, 12))]
+            entries.append(Entry(n, title=" ".join(text[:3]), text=" ".join(text)))
+        index.apply(entries)
+    text = "alfa gamma OR beta"
+    with index._searching() as searcher:
+        exact = [int(hit["id"]) for hit in searcher.search(index.parse(text), limit=None)]  # every match scored
+    shown = [
+        hit.id for page in (1, 2, 3, 4) for hit in index.search(Request(text, page=page, per_page=10), EVERYTHING).hits
+    ]
+    assert shown == exact[:40]
+
+
+def test_pages_sorted_by_date_show_each_of_many_same_day_entries_once(index):
+    index.apply([Entry(n, title=f"Acta {n}", registered=DAY_ONE) for n in range(1, 31)])
+    for sort in ("-registered", "registered"):
+        pages = [index.search(Request("acta", sort=sort, page=p, per_page=10), EVERYTHING) for p in (1, 2, 3)]
+        shown = [hit.id for page in pages for hit in page.hits]
+        assert sorted(shown) == list(range(1, 31)), sort
 
 
 def test_scores_do_not_depend_on_who_searches(index, ranked):
@@ -632,6 +676,34 @@ def test_an_interrupted_rebuild_resumes_at_its_cursor_and_indexes_each_document_
     assert again.doc_count() == 6
     assert again.build_state() is None
     assert ids(again, "informe") == {1, 2, 3, 4, 5, 7}
+
+
+def test_a_chunk_that_comes_out_short_keeps_the_cursor_and_a_resumed_rebuild_redoes_it(open_index, monkeypatch):
+    """Whoosh's multi-process writer drops the segment of a worker that died and commits the rest."""
+    index = open_index()
+    index.create_empty()
+    build = index.start_build(resume=False)
+    build.add([Entry(n, title=f"Oficio {n}") for n in (1, 2)], 2)
+    writer_of = index._writer
+
+    def losing(ix, **options):  # a writer that loses the last document of the chunk, as a dead worker would
+        writer = writer_of(ix, **options)
+        add = writer.add_document
+        writer.add_document = lambda **fields: None if fields["id"] == "4" else add(**fields)
+        return writer
+
+    monkeypatch.setattr(index, "_writer", losing)
+    with pytest.raises(IndexUnavailable, match="left 1 in the index"):
+        build.add([Entry(n, title=f"Oficio {n}") for n in (3, 4)], 4)
+    assert index.build_state()[1] == 2  # the cursor stayed before the short chunk
+    monkeypatch.undo()
+
+    resumed = open_index().start_build(resume=True)
+    assert resumed.cursor == 2
+    resumed.add([Entry(n, title=f"Oficio {n}") for n in (3, 4)], 4)
+    resumed.finish()
+    assert ids(resumed.index, "oficio") == {1, 2, 3, 4}
+    assert sorted(ident for ident, _stamp in resumed.index.stamps()) == [1, 2, 3, 4]
 
 
 def test_a_crash_between_a_chunk_and_its_cursor_does_not_index_the_chunk_twice(open_index):

@@ -137,7 +137,11 @@ def test_a_facet_filter_narrows_the_hits_and_shows_the_filter_chosen(client, off
 
     assert "1 document found" in page
     assert numbers(page) == [number_of(office["counsel"])]
-    assert facets(page)["department"] == {str(office["legal"]): ("Legal", 1, True)}
+    # the other departments stay on offer, with what ticking them would add
+    assert facets(page)["department"] == {
+        str(office["legal"]): ("Legal", 1, True),
+        str(office["finance"]): ("Finance", 5, False),
+    }
     assert "Clear the filters" in page and 'href="/search?q=presupuesto"' in page
 
 
