@@ -43,6 +43,18 @@ MAX_NON_WORKING_RUN = 366
 #: The longest text an import reads (a year of days with long names and comments is a tenth of it).
 MAX_IMPORT_CHARS = 100_000
 NAME_LENGTH = 100
+#: The words an import reads for the kind of a day, in the three languages of the pages (compared case-insensitively).
+#: 调休 is left out on purpose: it names both the day off and the make-up day of a swap.
+KIND_WORDS = {
+    "holiday": "holiday",
+    "festivo": "holiday",
+    "休": "holiday",
+    "假": "holiday",
+    "workday": "workday",
+    "laborable": "workday",
+    "班": "workday",
+    "补班": "workday",
+}
 LINE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\s*(?:\.\.|–|—)\s*(\d{4}-\d{2}-\d{2}))?(?:\s+(.*))?$")
 
 
@@ -346,13 +358,23 @@ def get_day(day: date) -> CalendarDay:
     return row
 
 
-def _validated(day, kind, name) -> dict:
-    """Return the checked values of a calendar day, or raise ValidationFailed with every problem."""
+def _validated(day, kind, name, week: Iterable[int]) -> dict:
+    """Return the checked values of a calendar day, or raise ValidationFailed with every problem.
+
+    A make-up working day on a weekday of the working `week` would change nothing, so it is refused. A holiday on
+    a day off of the week is kept (China names the weekend days of its holiday weeks): it changes nothing either,
+    but the calendar shows its name.
+    """
     errors: dict[str, Msg] = {}
     if not isinstance(day, date) or isinstance(day, datetime):
         errors["day"] = Msg(N_("Enter a date."))
     elif not FIRST_YEAR <= day.year <= LAST_YEAR:
         errors["day"] = _year_range()
+    elif kind == "workday" and day.isoweekday() in week:
+        errors["day"] = Msg(
+            N_("The office works on %(day)s already: a make-up working day is for a day off of the working week."),
+            day=day,
+        )
     if kind not in CALENDAR_DAY_KINDS:
         errors["kind"] = Msg(N_("Choose holiday or make-up working day."))
     name = name.strip() if isinstance(name, str) else ""
@@ -377,12 +399,15 @@ def _save(ctx: audit.Context, values: dict, current: CalendarDay | None) -> tupl
     return current, False
 
 
-def set_day(ctx: audit.Context, day: date, kind: str, name: str) -> tuple[CalendarDay, bool]:
+def set_day(
+    ctx: audit.Context, day: date, kind: str, name: str, *, week: Iterable[int] = DEFAULT_WEEK
+) -> tuple[CalendarDay, bool]:
     """Make `day` a holiday or a make-up working day named `name` (changing it if the calendar has it already).
 
+    `week` is the office's working week (`Rules.week`): a make-up working day on one of its weekdays is refused.
     Return the day and True when it is new.
     """
-    values = _validated(day, kind, name)
+    values = _validated(day, kind, name, week)
     current = db.session.execute(select(CalendarDay).where(CalendarDay.day == day)).scalar_one_or_none()
     row, created = _save(ctx, values, current)
     db.session.commit()
@@ -426,12 +451,15 @@ class ImportOutcome:
     removed: int
 
 
-def parse_lines(year: int, text: str) -> tuple[list[dict], list[tuple[int, str, Msg]]]:
+def parse_lines(
+    year: int, text: str, week: Iterable[int] = DEFAULT_WEEK
+) -> tuple[list[dict], list[tuple[int, str, Msg]]]:
     """Return the days that the lines of `text` give for `year`, and each problem as (line number, line, message).
 
     A line is ``DATE [KIND] NAME`` or ``DATE..DATE [KIND] NAME`` (every day of the range, both ends included),
-    where KIND is ``holiday`` (the default) or ``workday`` (a make-up working day). Empty lines and lines starting
-    with ``#`` are skipped.
+    where KIND is a holiday (the default) or a make-up working day, written in any of the languages of the pages
+    (see KIND_WORDS, for example ``workday``, ``laborable`` or ``班``). Empty lines and lines starting with ``#``
+    are skipped. `week` is the office's working week, as for `set_day`.
     """
     check_year(year)
     days: list[dict] = []
@@ -454,8 +482,8 @@ def parse_lines(year: int, text: str) -> tuple[list[dict], list[tuple[int, str, 
             continue
         kind, name = "holiday", (rest or "").strip()
         words = name.split(maxsplit=1)
-        if words and words[0].lower() in CALENDAR_DAY_KINDS:
-            kind, name = words[0].lower(), words[1] if len(words) > 1 else ""
+        if words and words[0].casefold() in KIND_WORDS:
+            kind, name = KIND_WORDS[words[0].casefold()], words[1] if len(words) > 1 else ""
         if first.year != year or last.year != year:
             problems.append((number, line, Msg(N_("The date is not in %(year)s."), year=year)))
             continue
@@ -463,12 +491,14 @@ def parse_lines(year: int, text: str) -> tuple[list[dict], list[tuple[int, str, 
             problems.append((number, line, Msg(N_("The range ends before it starts."))))
             continue
         try:
-            values = _validated(first, kind, name)
+            values = _validated(first, kind, name, week)
+            if kind == "workday":  # every day of the range, not only the first, must be a day off of the week
+                for day in _range(first, last):
+                    _validated(day, kind, name, week)
         except ValidationFailed as exc:
             problems.extend((number, line, message) for message in exc.errors.values())
             continue
-        day = first
-        while day <= last:
+        for day in _range(first, last):
             if day in seen:
                 problems.append(
                     (number, line, Msg(N_("%(day)s is already on line %(line)s."), day=day.isoformat(), line=seen[day]))
@@ -476,11 +506,18 @@ def parse_lines(year: int, text: str) -> tuple[list[dict], list[tuple[int, str, 
                 break
             seen[day] = number
             days.append(values | {"day": day})
-            day += timedelta(days=1)
     return days, problems
 
 
-def import_days(ctx: audit.Context, year: int, text: str, replace: bool = False) -> ImportOutcome:
+def _range(first: date, last: date) -> Iterable[date]:
+    """Yield the days from `first` to `last`, both included."""
+    for offset in range((last - first).days + 1):
+        yield first + timedelta(days=offset)
+
+
+def import_days(
+    ctx: audit.Context, year: int, text: str, replace: bool = False, *, week: Iterable[int] = DEFAULT_WEEK
+) -> ImportOutcome:
     """Add or change the days that the lines of `text` give for `year` (see `parse_lines`), each one audited.
 
     With `replace`, the year's other days are removed. All or nothing: when a line is wrong, nothing is saved and
@@ -488,7 +525,7 @@ def import_days(ctx: audit.Context, year: int, text: str, replace: bool = False)
     """
     if len(text or "") > MAX_IMPORT_CHARS:
         raise ValidationFailed({"lines": Msg(N_("Import at most %(n)s characters at a time."), n=MAX_IMPORT_CHARS)})
-    days, problems = parse_lines(year, text)
+    days, problems = parse_lines(year, text, week)
     if problems:
         raise LinesRefused(problems)
     if not days and not replace:

@@ -89,6 +89,21 @@ def test_a_day_with_mistakes_is_refused_field_by_field(client, admin_auth):
     assert workdays.list_days(2026) == []
 
 
+def test_a_make_up_working_day_must_fall_on_a_day_off(client, admin_auth):
+    monday = client.put(f"{API}/calendar/days/2026-10-12", json={"kind": "workday", "name": "X"}, headers=admin_auth)
+    assert set(assert_error(monday, 422, "validation_failed")["fields"]) == {"day"}
+    imported = client.post(f"{API}/calendar/2026/import", json={"lines": "2026-10-12 laborable X"}, headers=admin_auth)
+    assert set(assert_error(imported, 422, "validation_failed")["fields"]) == {"line 1"}
+    assert workdays.list_days(2026) == []
+
+
+def test_a_make_up_working_day_follows_the_working_week_setting(middle_east_week, client, admin_auth):
+    friday = client.put(f"{API}/calendar/days/2026-10-16", json={"kind": "workday", "name": "X"}, headers=admin_auth)
+    assert friday.status_code == 201
+    sunday = client.put(f"{API}/calendar/days/2026-10-11", json={"kind": "workday", "name": "X"}, headers=admin_auth)
+    assert set(assert_error(sunday, 422, "validation_failed")["fields"]) == {"day"}
+
+
 def test_only_admins_change_the_calendar(client, staff_auth):
     url = f"{API}/calendar/days/2026-12-25"
     assert_error(client.put(url, json={"kind": "holiday", "name": "X"}, headers=staff_auth), 403, "forbidden")

@@ -35,7 +35,8 @@ def test_the_page_shows_this_year_s_twelve_months_with_a_legend(client, admin_in
     assert "<caption>January</caption>" in page and "<caption>December</caption>" in page
     assert 'class="calendar-legend"' in page and "Make-up working day (marked W)" in page
     assert 'aria-current="date"' in page  # today, 2 March 2026
-    assert "Monday, Tuesday, Wednesday, Thursday, Friday" in page
+    assert "<dd>Monday, Tuesday, Wednesday, Thursday, and Friday</dd>" in page
+    assert "Normal: 15 working days · Urgent: 5 working days · Extra urgent: 1 working day" in page
     assert "No holidays or make-up working days in 2026 yet" in page
     assert 'href="/admin/calendar"' in page  # the navigation links here
 
@@ -55,7 +56,8 @@ def test_admin_adds_a_holiday_and_the_grid_marks_it(client, admin_in):
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/calendar?year=2026#days")
     assert _days() == {D("2026-10-01"): ("holiday", "国庆节")}
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "is added to the calendar" in page
+    assert "Added to the calendar: Thursday, October 1, 2026." in page
+    assert "not a working day anyway" not in page
     cell = re.search(
         r'<td class="day-holiday"[^>]*title="国庆节">1<span class="mark" aria-hidden="true">H</span>', page
     )
@@ -72,7 +74,7 @@ def test_admin_changes_a_day_by_saving_it_again(client, admin_in):
         data={"day": "2026-10-10", "kind": "workday", "name": "国庆节调休"},
         follow_redirects=True,
     )
-    assert "is changed in the calendar" in response.get_data(as_text=True)
+    assert "Changed in the calendar: Saturday, October 10, 2026." in response.get_data(as_text=True)
     assert _days() == {D("2026-10-10"): ("workday", "国庆节调休")}
     assert 'class="day-workday"' in response.get_data(as_text=True)
 
@@ -89,7 +91,7 @@ def test_a_day_with_mistakes_comes_back_with_errors_next_to_its_fields(client, a
 def test_admin_removes_a_day(client, admin_in):
     workdays.set_day(audit.SYSTEM, D("2026-05-01"), "holiday", "Fiesta del Trabajo")
     response = client.post("/admin/calendar/days/2026-05-01/remove", follow_redirects=True)
-    assert "is removed from the calendar" in response.get_data(as_text=True)
+    assert "Removed from the calendar: Friday, May 1, 2026." in response.get_data(as_text=True)
     assert _days() == {}
     events = db.session.execute(select(AuditEvent.action).where(AuditEvent.object_type == "calendar_day")).scalars()
     assert list(events) == ["calendar_day.create", "calendar_day.delete"]
@@ -120,12 +122,96 @@ def test_an_import_with_wrong_lines_reports_each_and_saves_nothing(client, admin
     assert _days() == {}
 
 
+def test_an_import_error_is_told_once_above_the_form(client, admin_in):
+    response = client.post("/admin/calendar/import", data={"year": "2026", "lines": "2026-13-01 Nope"})
+    page = response.get_data(as_text=True)
+    assert page.count("Nothing was saved") == 1 and "Lines to correct" not in page
+    assert 'id="lines-error"' not in page  # no second summary under the text box...
+    textarea = re.search(r"<textarea[^>]*>", page).group(0)
+    assert "aria-invalid" not in textarea  # ...and its help keeps its colour (Pico reddens the help of a bad field)
+    assert 'id="lines-help"' in page
+
+
+def test_an_import_reads_the_kind_in_the_clerk_s_language(client, admin_in):
+    lines = "2026-12-26 laborable Recuperación\n2026-10-10 班 国庆节调休\n2026-12-25 Festivo Navidad"
+    response = client.post("/admin/calendar/import", data={"year": "2026", "lines": lines}, follow_redirects=True)
+    assert "Imported: 3 added" in response.get_data(as_text=True)
+    assert _days() == {
+        D("2026-12-26"): ("workday", "Recuperación"),
+        D("2026-10-10"): ("workday", "国庆节调休"),
+        D("2026-12-25"): ("holiday", "Navidad"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("locale", "holiday", "workday"),
+    [("en", "holiday", "workday"), ("es", "festivo", "laborable"), ("zh_Hans", "休", "班")],
+)
+def test_the_import_hint_shows_the_kind_words_of_the_page_s_language_and_its_example_imports(
+    client, admin, make_user, sign_in, fake_clock, locale, holiday, workday
+):
+    make_user("clerk", "admin", locale=locale)
+    sign_in("clerk")
+    page = client.get("/admin/calendar").get_data(as_text=True)
+    hint = re.search(r'<small id="lines-help">(.*?)</small>', page).group(1)
+    assert f" {holiday} " in hint and f" {workday} " in hint
+    example = re.split(r"[:：]\s*", hint)[-1].split(" · ")
+    days, problems = workdays.parse_lines(2026, "\n".join(example))
+    assert problems == [] and {day["kind"] for day in days} == {"holiday", "workday"}
+
+
+def test_a_make_up_working_day_on_a_working_weekday_is_refused_next_to_its_date(client, admin_in):
+    response = client.post(
+        "/admin/calendar/days", data={"day": "2026-10-12", "kind": "workday", "name": "Recuperación"}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    error = re.search(r'<small id="day-error" class="field-error">(.*?)</small>', page).group(1)
+    assert error == (
+        "The office works on Oct 12, 2026 already: a make-up working day is for a day off of the working week."
+    )
+    assert _days() == {}
+
+
+def test_a_holiday_on_a_day_off_is_kept_and_said_to_change_nothing(client, admin_in):
+    response = client.post(
+        "/admin/calendar/days", data={"day": "2026-10-03", "kind": "holiday", "name": "国庆节"}, follow_redirects=True
+    )
+    page = response.get_data(as_text=True)
+    assert "Added to the calendar: Saturday, October 3, 2026." in page
+    assert "That day was not a working day anyway: the holiday changes no deadline." in page
+    assert _days() == {D("2026-10-03"): ("holiday", "国庆节")}
+
+
+@pytest.mark.parametrize(
+    ("locale", "added", "received"),
+    [
+        (
+            "es",
+            "Se ha añadido al calendario: viernes, 25 de diciembre de 2026.",
+            "El día de recepción, sábado, 10 de octubre de 2026, no es día hábil.",
+        ),
+        ("zh_Hans", "已添加到日历：2026年12月25日星期五。", "收文日（2026年10月10日星期六）不是工作日。"),
+    ],
+)
+def test_messages_about_a_day_do_not_start_with_its_date(
+    client, admin, make_user, sign_in, fake_clock, locale, added, received
+):
+    make_user("clerk", "admin", locale=locale)
+    sign_in("clerk")
+    response = client.post(
+        "/admin/calendar/days", data={"day": "2026-12-25", "kind": "holiday", "name": "Navidad"}, follow_redirects=True
+    )
+    assert added in response.get_data(as_text=True)
+    assert received in client.get("/admin/calendar?from=2026-10-10&days=1").get_data(as_text=True)
+
+
 def test_the_deadline_calculator_counts_from_the_next_working_day(client, admin_in):
     workdays.set_day(audit.SYSTEM, D("2026-10-12"), "holiday", "Fiesta Nacional de España")
     page = client.get("/admin/calendar?from=2026-10-10&days=1").get_data(as_text=True)
     assert "Due on Wednesday, October 14, 2026" in page
     assert "1 working day counted from Tuesday, October 13, 2026." in page
-    assert "Saturday, October 10, 2026 is not a working day." in page
+    assert "The day received, Saturday, October 10, 2026, is not a working day." in page
     page = client.get("/admin/calendar?from=2026-10-09&urgency=urgent").get_data(as_text=True)
     assert "Due on Monday, October 19, 2026" in page
 
@@ -158,6 +244,15 @@ def test_the_page_speaks_chinese(client, admin, make_user, sign_in, fake_clock):
     page = client.get("/admin/calendar").get_data(as_text=True)
     assert "<caption>十月</caption>" in page
     assert 'aria-hidden="true">休</span>' in page
+    assert "<dd>星期一、星期二、星期三、星期四和星期五</dd>" in page
+    assert "普通：15 个工作日" in page and ": " not in page.split("<dl")[1].split("</dl>")[0]
+
+
+def test_the_page_speaks_spanish(client, admin, make_user, sign_in, fake_clock):
+    make_user("ana", "admin", locale="es")
+    sign_in("ana")
+    page = client.get("/admin/calendar").get_data(as_text=True)
+    assert "<dd>lunes, martes, miércoles, jueves y viernes</dd>" in page
 
 
 def test_the_audit_log_reads_calendar_changes(client, admin_in):

@@ -298,6 +298,21 @@ def test_notifications_page_is_paginated(app, client, settings, bo, sign_in):
     page = client.get("/notifications/?page=2").get_data(as_text=True)
     assert "note 2" in page and "note 1" in page and "note 4" not in page and "note 0" not in page
     assert "Page 2 of 3" in page
+    assert "5 notifications" in page and "5 results" not in page
+
+
+def test_a_page_past_the_end_of_the_notifications_leads_to_the_last_one(app, client, settings, bo, sign_in):
+    app.config["PAGE_SIZE"] = 2
+    for number in range(5):
+        say([bo], f"note {number}")
+    sign_in("bo")
+    response = client.get("/notifications/?page=99&unread=1")
+    assert response.status_code == 302 and response.headers["Location"] == "/notifications/?page=3&unread=1"
+    assert "note 0" in client.get(response.headers["Location"]).get_data(as_text=True)
+    client.post("/notifications/read")
+    response = client.get("/notifications/?page=2&unread=1")  # nothing unread is left: page 1 says so
+    assert response.status_code == 302 and response.headers["Location"] == "/notifications/?page=1&unread=1"
+    assert client.get("/notifications/?page=1").status_code == 200
 
 
 def test_notifications_page_needs_a_sign_in(client):
@@ -315,6 +330,7 @@ def test_notifications_page_speaks_the_readers_language(app, client, ana, clerk,
     assert "<h1>Notificaciones</h1>" in page
     assert "Tarea próxima a vencer" in page
     assert f"Su tarea sobre {document.number} vence el 16 mar 2026." in page
+    assert "1 notificación" in page and "resultado" not in page
 
 
 # --- the API ---------------------------------------------------------------------------------------------------

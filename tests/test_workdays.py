@@ -412,3 +412,66 @@ def test_a_year_out_of_range_is_refused(app):
         workdays.list_days(3000)
     with pytest.raises(ValidationFailed):
         Calendar().months(1899)
+
+
+@pytest.mark.parametrize(
+    ("word", "kind"),
+    [
+        ("workday", "workday"),
+        ("WorkDay", "workday"),
+        ("laborable", "workday"),
+        ("Laborable", "workday"),
+        ("班", "workday"),
+        ("补班", "workday"),
+        ("holiday", "holiday"),
+        ("Festivo", "holiday"),
+        ("休", "holiday"),
+        ("假", "holiday"),
+    ],
+)
+def test_an_import_reads_the_kind_in_english_spanish_and_chinese_in_any_case(app, word, kind):
+    days, problems = workdays.parse_lines(2026, f"2026-12-26 {word} Recuperación")  # a Saturday
+    assert problems == []
+    assert [(day["day"], day["kind"], day["name"]) for day in days] == [(D("2026-12-26"), kind, "Recuperación")]
+
+
+def test_a_word_that_only_starts_like_a_kind_is_part_of_the_name(app):
+    days, _problems = workdays.parse_lines(2026, "2026-10-10 国庆节调休\n2026-10-11 班会")
+    assert [(day["kind"], day["name"]) for day in days] == [("holiday", "国庆节调休"), ("holiday", "班会")]
+
+
+def test_a_make_up_working_day_on_a_working_weekday_is_refused(app):
+    with pytest.raises(ValidationFailed) as caught:
+        makeup("2026-10-12")  # a Monday: it works already
+    assert set(caught.value.errors) == {"day"}
+    assert "a make-up working day is for a day off of the working week" in str(caught.value.errors["day"])
+    assert workdays.list_days(2026) == []
+
+
+def test_a_make_up_working_day_follows_the_office_s_working_week(app):
+    sunday_to_thursday = frozenset({7, 1, 2, 3, 4})
+    with pytest.raises(ValidationFailed):
+        workdays.set_day(SYSTEM, D("2026-10-11"), "workday", "Sunday", week=sunday_to_thursday)
+    workdays.set_day(SYSTEM, D("2026-10-16"), "workday", "Friday", week=sunday_to_thursday)
+    assert [row.day for row in workdays.list_days(2026)] == [D("2026-10-16")]
+
+
+def test_a_holiday_can_be_changed_into_a_make_up_day_only_on_a_day_off(app):
+    holiday("2026-10-12")
+    with pytest.raises(ValidationFailed):
+        makeup("2026-10-12")
+    assert [(row.kind, row.name) for row in workdays.list_days(2026)] == [("holiday", "Holiday")]
+
+
+def test_a_holiday_on_a_day_off_is_kept_for_its_name(app):
+    holiday("2026-10-03", "国庆节")  # a Saturday of the National Day week
+    assert [(row.day, row.kind) for row in workdays.list_days(2026)] == [(D("2026-10-03"), "holiday")]
+
+
+def test_an_import_refuses_a_make_up_day_on_a_working_weekday_and_names_it(app):
+    text = "2026-10-10 workday 国庆节调休\n2026-10-09..2026-10-11 laborable Wrong\n2026-10-01..2026-10-07 国庆节"
+    with pytest.raises(workdays.LinesRefused) as caught:
+        workdays.import_days(SYSTEM, 2026, text)
+    [(number, _line, message)] = caught.value.lines
+    assert number == 2 and message.params["day"] == D("2026-10-09")  # the Friday of the range
+    assert workdays.list_days(2026) == []

@@ -911,7 +911,8 @@ def get_deadline():
 def set_calendar_day(day: str):
     when = _path_day(day)
     data = _body(("kind", "name"))
-    row, created = workdays.set_day(_ctx(), when, data.get("kind"), data.get("name"))
+    week = workdays.rules_from(current_app.config).week
+    row, created = workdays.set_day(_ctx(), when, data.get("kind"), data.get("name"), week=week)
     return jsonify(calendar_day_json(row)), 201 if created else 200
 
 
@@ -926,7 +927,8 @@ def remove_calendar_day(day: str):
 @authenticated("admin")
 def import_calendar_days(year: int):
     data = _body(("lines", "replace"))
-    outcome = workdays.import_days(_ctx(), year, data.get("lines") or "", data.get("replace") is True)
+    week = workdays.rules_from(current_app.config).week
+    outcome = workdays.import_days(_ctx(), year, data.get("lines") or "", data.get("replace") is True, week=week)
     return jsonify(
         {
             "added": outcome.added,

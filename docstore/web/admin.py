@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from babel.dates import get_day_names, get_month_names
+from babel.lists import format_list
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
@@ -467,6 +468,7 @@ def _render_calendar(year: int, day_form=None, import_form=None, problems=None, 
     calendar = workdays.calendar_for(current_app.config)
     answer, answer_errors = _deadline_question(calendar)
     locale = get_locale()
+    day_names = get_day_names("wide", context="format", locale=locale)
     return render_template(
         "admin/calendar.html",
         year=year,
@@ -475,7 +477,9 @@ def _render_calendar(year: int, day_form=None, import_form=None, problems=None, 
         months=calendar.months(year),
         days=workdays.list_days(year),
         month_names=get_month_names("wide", context="stand-alone", locale=locale),
-        day_names=get_day_names("wide", context="format", locale=locale),
+        day_names=day_names,
+        # Joined the language's way: "lunes, martes y miércoles", "星期一、星期二和星期三".
+        working_week=format_list([day_names[number - 1] for number in sorted(calendar.rules.week)], locale=locale),
         short_day_names=get_day_names("abbreviated", context="stand-alone", locale=locale),
         day_form=day_form or _calendar_day_form(),
         import_form=import_form or CalendarImportForm(),
@@ -498,16 +502,22 @@ def calendar():
 def set_calendar_day():
     form = _calendar_day_form()
     if form.validate_on_submit():
+        rules = workdays.rules_from(current_app.config)
         try:
-            day, created = workdays.set_day(audit_context(), form.day.data, form.kind.data, form.name.data)
+            day, created = workdays.set_day(
+                audit_context(), form.day.data, form.kind.data, form.name.data, week=rules.week
+            )
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
+            # The date ends each message: a sentence that starts with a date starts in lower case in Spanish.
             when = format_date(day.day, "full")
             if created:
-                flash(_("%(day)s is added to the calendar.", day=when), "success")
+                flash(_("Added to the calendar: %(day)s.", day=when), "success")
             else:
-                flash(_("%(day)s is changed in the calendar.", day=when), "success")
+                flash(_("Changed in the calendar: %(day)s.", day=when), "success")
+            if day.kind == "holiday" and day.day.isoweekday() not in rules.week:
+                flash(_("That day was not a working day anyway: the holiday changes no deadline."), "info")
             return redirect(url_for("admin.calendar", year=day.day.year) + "#days")
     year = form.day.data.year if form.day.data else _calendar_year()
     return _render_calendar(year, day_form=form, status=422)
@@ -521,7 +531,7 @@ def remove_calendar_day(day: str):
         abort(404)
     if ConfirmForm().validate_on_submit():
         workdays.remove_day(audit_context(), when)
-        flash(_("%(day)s is removed from the calendar.", day=format_date(when, "full")), "success")
+        flash(_("Removed from the calendar: %(day)s.", day=format_date(when, "full")), "success")
     return redirect(url_for("admin.calendar", year=when.year) + "#days")
 
 
@@ -532,10 +542,15 @@ def import_calendar_days():
     problems = []
     if form.validate_on_submit():
         try:
-            outcome = workdays.import_days(audit_context(), year, form.lines.data or "", form.replace.data)
+            outcome = workdays.import_days(
+                audit_context(),
+                year,
+                form.lines.data or "",
+                form.replace.data,
+                week=workdays.rules_from(current_app.config).week,
+            )
         except workdays.LinesRefused as exc:
-            problems = exc.lines
-            form.lines.errors = [translate(exc.msg)]
+            problems = exc.lines  # listed once, above the form, with their summary: not as the field's error too
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:

@@ -193,10 +193,11 @@ class CalendarImportForm(FlaskForm):
     lines = TextAreaField(
         _l("Days, one a line"),
         render_kw={"rows": 8, "spellcheck": "false"},
-        # Translators: keep the word workday, the two dots of DATE..DATE and the example dates: the import reads them.
+        # Translators: write holiday and workday as words the import reads (es: festivo, laborable; zh: 休, 班),
+        # and keep the two dots of DATE..DATE and the example dates.
         description=_l(
-            "DATE NAME for a holiday, DATE workday NAME for a make-up working day, DATE..DATE NAME for several "
-            "days. For example: 2026-10-01..2026-10-07 国庆节 · 2026-10-10 workday 国庆节调休"
+            "DATE NAME or DATE holiday NAME for a holiday, DATE workday NAME for a make-up working day, DATE..DATE "
+            "NAME for several days. For example: 2026-10-01..2026-10-07 国庆节 · 2026-10-10 workday 国庆节调休"
         ),
     )
     replace = BooleanField(_l("Remove the year's other days (replace the whole list)"))

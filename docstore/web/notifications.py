@@ -23,6 +23,8 @@ def _back():
 def index():
     unread_only = request.args.get("unread") == "1"
     page = notifications.list_notifications(current_user, page_number(), page_size(), unread_only=unread_only)
+    if page.page > page.pages:  # past the end (read or removed meanwhile, or a typed URL): show the last page
+        return redirect(url_for("notifications.index", **(request.args.to_dict(flat=False) | {"page": page.pages})))
     return render_template("notifications/index.html", page=page, unread_only=unread_only, form=ConfirmForm())
 
 
