@@ -102,7 +102,7 @@ def test_signing_in_with_the_right_password_opens_the_home_page_with_the_users_n
 
     expect(page).to_have_url(f"{live_server}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Emma Clarke")
-    expect(page.get_by_role("banner").get_by_role("link", name="Emma Clarke")).to_be_visible()
+    expect(page.get_by_role("banner").locator(".account-menu summary")).to_have_text("Emma Clarke")
 
 
 def test_a_wrong_password_is_refused_and_the_sign_in_page_stays(page, live_server, add_user):
@@ -159,14 +159,20 @@ def test_an_administrators_language_choice_translates_the_navigation_and_is_kept
     admin_id = add_user("admin", "admin", full_name="Ada Admin")
     sign_in(page, "admin", PASSWORD)
     navigation = page.get_by_role("banner").get_by_role("navigation")
+    menu = navigation.locator(".admin-menu summary")  # the administration pages are under one entry
+    expect(menu).to_have_text("Administration")
+    menu.focus()
+    page.keyboard.press("Enter")  # opened from the keyboard
     expect(navigation.get_by_role("link", name="Users", exact=True)).to_be_visible()
 
     choose_language(page, "es")
     expect(page.locator("html")).to_have_attribute("lang", "es")
+    menu.click()
     expect(navigation.get_by_role("link", name="Usuarios", exact=True)).to_be_visible()
 
     choose_language(page, "zh_Hans")
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
+    menu.click()
     expect(navigation.get_by_role("link", name="用户", exact=True)).to_be_visible()
     assert stored(lambda: accounts.get_user(admin_id).locale) == "zh_Hans"
 
@@ -199,6 +205,7 @@ def test_an_administrator_creates_a_department_and_a_user_in_it_who_can_then_sig
     expect(page.get_by_role("status")).to_have_text("User juan is created and can sign in now.")
     expect(page.get_by_role("heading", level=1)).to_have_text("Juan Pérez")
 
+    page.locator(".account-menu summary").click()  # the menu under the user's name
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("status")).to_have_text("You are signed out.")
     sign_in(page, "juan", PASSWORD)

@@ -393,6 +393,7 @@ def test_the_register_list_filters_pages_and_hides_other_departments_documents(p
     expect(page).to_have_url(re.compile(r"q=budget\+circ"))
 
     # A staff member of finance sees nothing of the general office's register, not even by its address.
+    page.locator(".account-menu summary").click()  # the menu under the user's name
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("status")).to_have_text("You are signed out.")
     sign_in_as(page, "juan")
