@@ -58,6 +58,8 @@ QUERY_PROBLEMS: dict[str, str] = {
         "ge*)."
     ),
     "only_not": N_("Say what to look for as well as what to leave out (for example informe NOT borrador)."),
+    "dangling_operator": N_("“%(operator)s” needs words on both sides (for example informe AND anual)."),
+    "empty_field": N_("Type what to look for after “%(field)s:” (for example sender:Hacienda)."),
     "unknown_field": N_(
         "“%(field)s:” is not something you can search by. Use number:, sender:, recipient: or title:, "
         "or put the words in quotes."

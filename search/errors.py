@@ -11,7 +11,8 @@ class QueryError(SearchError):
     """What the user typed cannot be searched for; `reason` says why (the application words the message).
 
     Reasons: ``empty``, ``malformed``, ``too_long``, ``short_prefix``, ``too_broad`` (with `pattern`),
-    ``only_not``, ``unknown_field`` (with `field`).
+    ``only_not``, ``unknown_field`` (with `field`), ``dangling_operator`` (with `operator`), ``empty_field`` (with
+    `field`).
     """
 
     def __init__(self, reason: str, **params):

@@ -118,6 +118,7 @@ def parse(parser: qparser.QueryParser, text: str) -> query.Query:
         raise QueryError("too_long")
     if _BARE_PREFIX.search(text):
         raise QueryError("short_prefix")
+    _refuse_loose_ends(text)
     try:
         q = parser.parse(text)
     except QueryError:
@@ -130,6 +131,22 @@ def parse(parser: qparser.QueryParser, text: str) -> query.Query:
     if isinstance(q, query.Not):
         raise QueryError("only_not")
     return q
+
+
+_QUOTED = re.compile(r'"[^"]*"?')
+_EMPTY_FIELD = re.compile(r"(?:^|\s)([^\s:\"()]+):(?=\s|$)")
+
+
+def _refuse_loose_ends(text: str) -> None:
+    """Raise QueryError for an operator with nothing on one side ("gestión AND") or a field name with nothing
+    after it ("sender:"): Whoosh would search for the words "and" or "sender name" and find nothing, silently."""
+    bare = _QUOTED.sub("Q", text)  # a quoted phrase stands as one word
+    words = bare.split()
+    if words and (words[0] in ("AND", "OR") or words[-1] in ("AND", "OR", "NOT")):
+        raise QueryError("dangling_operator", operator=words[0] if words[0] in ("AND", "OR") else words[-1])
+    empty = _EMPTY_FIELD.search(bare)
+    if empty:
+        raise QueryError("empty_field", field=empty.group(1))
 
 
 #: Bare words of a query (not quoted, not field names, not operators, not prefixes), for "did you mean".

@@ -265,6 +265,8 @@ def test_search_is_paged_with_a_capped_page_size(app, client, clerk_auth, regist
         ("(", "empty", {}),
         ("   ", "empty", {}),
         ("x" * 1001, "too_long", {}),
+        ("gestión AND", "dangling_operator", {"operator": "AND"}),
+        ("sender:", "empty_field", {"field": "sender"}),
     ],
 )
 def test_a_query_that_cannot_be_used_is_refused_with_a_reason(

@@ -197,6 +197,11 @@ def test_a_suggestion_never_reveals_a_hidden_word_beside_a_visible_one(index, op
         ("NOT (gestion OR archivo)", "only_not"),
         ("foo:bar", "unknown_field"),
         ("x" * 1001, "too_long"),
+        ("gestión AND", "dangling_operator"),  # Whoosh would look for the word "and" and find nothing
+        ("OR gestión", "dangling_operator"),
+        ("informe NOT", "dangling_operator"),
+        ("sender:", "empty_field"),  # Whoosh would look for "sender name"
+        ("title: informe", "empty_field"),
     ],
 )
 def test_a_query_that_cannot_be_used_says_why(texts, query, reason):
