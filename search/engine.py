@@ -18,6 +18,7 @@ from __future__ import annotations
 import heapq
 import json
 import logging
+import math
 import os
 import shutil
 import threading
@@ -33,6 +34,7 @@ from pathlib import Path
 from whoosh import collectors, query
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
+from whoosh.reading import SegmentReader
 
 from search import query as query_language
 from search.errors import IndexBusy, IndexUnavailable, QueryError
@@ -168,6 +170,42 @@ def _top_scored(searcher, q: query.Query, found, limit: int) -> list[tuple[int, 
                 heapq.heapreplace(best, item)
     best.sort(reverse=True)
     return [(-negated, score) for score, negated in best]
+
+
+#: Segments of about the same size merged together once there are this many (a log-structured merge).
+MERGE_FAN = 8
+#: The most documents one merge of the queue's writes rewrites: the queue waits while it runs.
+MERGE_MAX_DOCS = 10_000
+
+
+def _merge_small_tiers(writer, segments):
+    """Whoosh merge policy for the queue's small commits: merge segments of similar size in groups of MERGE_FAN,
+    and never touch one larger than MERGE_MAX_DOCS / MERGE_FAN (a rebuild's segments).
+
+    Whoosh's default policy merges every segment when they are of equal size, which a rebuild's chunks are: the
+    first change after a rebuild of 100,000 documents rewrote all of them, for many minutes, while the changes
+    registered meanwhile waited in the queue. Large segments are merged only by the next rebuild.
+    """
+    largest = MERGE_MAX_DOCS // MERGE_FAN
+    tiers: dict[int, list] = {}
+    kept = []
+    for segment in segments:
+        count = segment.doc_count_all()
+        if count > largest:
+            kept.append(segment)
+        else:
+            tiers.setdefault(int(math.log(max(count, 1), MERGE_FAN)), []).append(segment)
+    for members in tiers.values():
+        if len(members) < MERGE_FAN:
+            kept.extend(members)
+            continue
+        for segment in members:
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            try:
+                writer.add_reader(reader)
+            finally:
+                reader.close()
+    return kept
 
 
 def _highlight_terms(q: query.Query, reader) -> frozenset[tuple[str, str]]:
@@ -662,7 +700,7 @@ class SearchIndex:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        writer.commit(mergetype=_merge_small_tiers)
 
     def apply(self, upserts: Sequence[Entry], deletes: Sequence[int] = ()) -> None:
         """Add or replace `upserts` and remove `deletes` in the live generation, and in one being built.

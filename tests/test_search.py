@@ -683,6 +683,36 @@ def test_an_interrupted_rebuild_resumes_at_its_cursor_and_indexes_each_document_
     assert ids(again, "informe") == {1, 2, 3, 4, 5, 7}
 
 
+def _segments(index: SearchIndex) -> dict[str, int]:
+    ix = index._open(index.live_generation())
+    try:
+        with ix.reader() as reader:
+            return {r.segment().segment_id(): r.doc_count_all() for r, _offset in reader.leaf_readers()}
+    finally:
+        ix.close()
+
+
+def test_changes_after_a_rebuild_leave_its_large_segments_alone_and_merge_their_own(open_index, monkeypatch):
+    """Whoosh's default policy merged every segment of equal size: the first change after a rebuild of 100,000
+    documents rewrote all of them while the queue waited."""
+    monkeypatch.setattr(engine, "MERGE_MAX_DOCS", 80)  # segments of more than 10 documents count as large
+    index = open_index()
+    build = index.start_build(resume=False)
+    for chunk in range(3):  # three equal chunks, as a rebuild commits them
+        build.add([Entry(n, title=f"Oficio {n}") for n in range(chunk * 20 + 1, chunk * 20 + 21)], chunk * 20 + 20)
+    build.finish()
+    large = {name for name, count in _segments(index).items() if count > 10}
+    assert len(large) >= 2
+
+    for n in range(61, 62 + engine.MERGE_FAN):  # one small segment per change; the ninth commit merges eight
+        index.apply([Entry(n, title=f"Oficio {n}")])
+    after = _segments(index)
+    assert large <= set(after)  # never rewritten
+    small = [count for name, count in after.items() if name not in large]
+    assert small == [engine.MERGE_FAN + 1]  # the eight merged among themselves, into the ninth commit
+    assert ids(index, "oficio") == set(range(1, 62 + engine.MERGE_FAN))
+
+
 def test_a_chunk_that_comes_out_short_keeps_the_cursor_and_a_resumed_rebuild_redoes_it(open_index, monkeypatch):
     """Whoosh's multi-process writer drops the segment of a worker that died and commits the rest."""
     index = open_index()
