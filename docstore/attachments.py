@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 import storage
 from docstore import audit, clock, database
@@ -169,32 +169,22 @@ class Claim:
 
 def claim_next(stale_after: timedelta = timedelta(minutes=15)) -> Claim | None:
     """Claim the oldest pending attachment (or one whose worker vanished) for extraction, or return None."""
-    db.session.commit()  # start from a fresh transaction, which takes the write lock at once
     now = clock.now()
     claimable = (Attachment.extraction_state == "pending") | (
         (Attachment.extraction_state == "running") & (Attachment.extraction_claimed_at < now - stale_after)
     )
-    with database.writing():
-        row = db.session.execute(
-            select(Attachment.id, Attachment.sha256, Attachment.kind).where(claimable).order_by(Attachment.id).limit(1)
-        ).first()
-        if row is None:
-            db.session.commit()
-            return None
-        claimed = db.session.execute(
-            update(Attachment)
-            .where(Attachment.id == row.id, claimable)  # on PostgreSQL another worker may have claimed it meanwhile
-            .values(
-                extraction_state="running",
-                extraction_claimed_at=now,
-                extraction_attempts=Attachment.extraction_attempts + 1,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-    if claimed.rowcount != 1:
-        return claim_next(stale_after)
-    return Claim(row.id, row.sha256, row.kind)
+    row = database.claim_oldest(
+        Attachment,
+        claimable,
+        (Attachment.id,),
+        (Attachment.id, Attachment.sha256, Attachment.kind),
+        {
+            "extraction_state": "running",
+            "extraction_claimed_at": now,
+            "extraction_attempts": Attachment.extraction_attempts + 1,
+        },
+    )
+    return None if row is None else Claim(row.id, row.sha256, row.kind)
 
 
 def record_extraction(attachment_id: int, result) -> None:

@@ -14,8 +14,10 @@ import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import Engine, Row
+
+from docstore.extensions import db
 
 _immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("docstore_immediate", default=False)
 
@@ -38,6 +40,31 @@ def writing() -> Iterator[None]:
         yield
     finally:
         _immediate.reset(token)
+
+
+def claim_oldest(model, claimable, order_by, columns, values: dict) -> Row | None:
+    """Claim one row of a work queue: the first row of `model` that `claimable` allows, in `order_by` order, is
+    updated with `values` in one write transaction; return its `columns` (the first is the id), or None when none is.
+
+    The update repeats the test: on PostgreSQL the read does not lock, so two workers may read the same row, and
+    the one whose update finds it taken tries the next. The caller's transaction is ended first.
+    """
+    while True:
+        db.session.commit()
+        with writing():
+            row = db.session.execute(select(*columns).where(claimable).order_by(*order_by).limit(1)).first()
+            if row is None:
+                db.session.commit()
+                return None
+            claimed = db.session.execute(
+                update(model)
+                .where(model.id == row[0], claimable)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            db.session.commit()
+        if claimed.rowcount == 1:
+            return row
 
 
 def _lower(value):

@@ -114,28 +114,15 @@ def _claimable(now: datetime):
 
 def claim_next() -> Claim | None:
     """Claim the oldest mail that is due (or one whose sender vanished), or return None when there is none."""
-    while True:
-        db.session.commit()  # start from a fresh transaction, which takes the write lock at once
-        now = clock.now()
-        with database.writing():
-            row = db.session.execute(
-                select(MailOutbox.id, MailOutbox.notification_id, MailOutbox.attempts)
-                .where(_claimable(now))
-                .order_by(MailOutbox.next_attempt_at, MailOutbox.id)
-                .limit(1)
-            ).first()
-            if row is None:
-                db.session.commit()
-                return None
-            claimed = db.session.execute(
-                update(MailOutbox)
-                .where(MailOutbox.id == row.id, _claimable(now))  # on PostgreSQL another sender may have taken it
-                .values(status="sending", claimed_at=now, attempts=MailOutbox.attempts + 1)
-                .execution_options(synchronize_session=False)
-            )
-            db.session.commit()
-        if claimed.rowcount == 1:
-            return Claim(row.id, row.notification_id, row.attempts + 1, now)
+    now = clock.now()
+    row = database.claim_oldest(
+        MailOutbox,
+        _claimable(now),
+        (MailOutbox.next_attempt_at, MailOutbox.id),
+        (MailOutbox.id, MailOutbox.notification_id, MailOutbox.attempts),
+        {"status": "sending", "claimed_at": now, "attempts": MailOutbox.attempts + 1},
+    )
+    return None if row is None else Claim(row.id, row.notification_id, row.attempts + 1, now)
 
 
 def _finish(claim: Claim, **values) -> None:
