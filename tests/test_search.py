@@ -27,6 +27,7 @@ from search import (
     SearchIndex,
     engine,
     highlight,
+    segments,
     snippet,
 )
 
@@ -695,7 +696,7 @@ def _segments(index: SearchIndex) -> dict[str, int]:
 def test_changes_after_a_rebuild_leave_its_large_segments_alone_and_merge_their_own(open_index, monkeypatch):
     """Whoosh's default policy merged every segment of equal size: the first change after a rebuild of 100,000
     documents rewrote all of them while the queue waited."""
-    monkeypatch.setattr(engine, "MERGE_MAX_DOCS", 80)  # segments of more than 10 documents count as large
+    monkeypatch.setattr(segments, "MERGE_MAX_DOCS", 80)  # segments of more than 10 documents count as large
     index = open_index()
     build = index.start_build(resume=False)
     for chunk in range(3):  # three equal chunks, as a rebuild commits them
@@ -704,13 +705,13 @@ def test_changes_after_a_rebuild_leave_its_large_segments_alone_and_merge_their_
     large = {name for name, count in _segments(index).items() if count > 10}
     assert len(large) >= 2
 
-    for n in range(61, 62 + engine.MERGE_FAN):  # one small segment per change; the ninth commit merges eight
+    for n in range(61, 62 + segments.MERGE_FAN):  # one small segment per change; the ninth commit merges eight
         index.apply([Entry(n, title=f"Oficio {n}")])
     after = _segments(index)
     assert large <= set(after)  # never rewritten
     small = [count for name, count in after.items() if name not in large]
-    assert small == [engine.MERGE_FAN + 1]  # the eight merged among themselves, into the ninth commit
-    assert ids(index, "oficio") == set(range(1, 62 + engine.MERGE_FAN))
+    assert small == [segments.MERGE_FAN + 1]  # the eight merged among themselves, into the ninth commit
+    assert ids(index, "oficio") == set(range(1, 62 + segments.MERGE_FAN))
 
 
 def test_a_chunk_that_comes_out_short_keeps_the_cursor_and_a_resumed_rebuild_redoes_it(open_index, monkeypatch):
