@@ -131,6 +131,16 @@ def test_search_page_shows_highlighted_hits_with_their_details_and_facet_counts(
     assert 'aria-current="page">Search</a>' in page
 
 
+def test_a_page_past_the_end_goes_to_the_last_page_with_the_same_search(client, office, sign_in):
+    sign_in("lucia")
+    last = text_of(client.get(f"/search?q=presupuesto&sender={office['ministry']}&page=1"))
+    pages = int(re.search(r"Page 1 of (\d+)", last).group(1))
+    response = client.get(f"/search?q=presupuesto&sender={office['ministry']}&page=99")
+    assert response.status_code == 302
+    target = response.headers["Location"]
+    assert f"page={pages}" in target and "q=presupuesto" in target and f"sender={office['ministry']}" in target
+
+
 def test_a_facet_filter_narrows_the_hits_and_shows_the_filter_chosen(client, office, sign_in):
     sign_in("lucia")
     page = text_of(client.get(f"/search?q=presupuesto&department={office['legal']}"))

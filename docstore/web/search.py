@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from docstore import fulltext, registry
@@ -24,6 +24,8 @@ def index():
         outcome = fulltext.run(current_user, params, current_app.config, current_app)
     page = Page(outcome.items, params.page, params.per_page, outcome.total)
     args = request.args.to_dict(flat=False)  # every value of every argument: facets may be chosen several times
+    if outcome.total and page.page > page.pages:  # past the end (a typed or an old address): show the last page
+        return redirect(url_for("search.index", **(args | {"page": page.pages})))
     args.pop("page", None)
     status = 422 if errors else 200  # as a form sent back with mistakes (common.form_status)
     return render_template(
