@@ -135,6 +135,17 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         "Attempts to send one e-mail before it is marked failed; the waits between them double from one minute, "
         "up to an hour.",
     ),
+    "REMINDERS": (
+        True,
+        "Send the automatic reminders of tasks (due soon, overdue) and the escalations of overdue extra-urgent tasks "
+        "from a scheduler inside each web process. Turn off when `flask routing remind` runs apart (from cron with "
+        "--once, or as a service). Running both never sends a reminder twice.",
+    ),
+    "REMINDER_POLL_SECONDS": (300, "How often the reminder scheduler looks for reminders that fall due, in seconds."),
+    "REMINDER_DAYS_BEFORE": (
+        2,
+        "Working days before a task's deadline when its people are reminded that it is due soon (0: on the day).",
+    ),
     "LOG_LEVEL": ("INFO", "Logging level of the application log (DEBUG, INFO, WARNING, ERROR)."),
 }
 
@@ -180,6 +191,10 @@ def read_settings(instance_path: str | os.PathLike, environ: dict[str, str] | No
     if values["SMTP_SECURITY"] not in SMTP_SECURITY_MODES:
         modes = ", ".join(SMTP_SECURITY_MODES)
         raise ValueError(f"SMTP_SECURITY: use one of {modes}, not {values['SMTP_SECURITY']!r}")
+    if not 0 <= values["REMINDER_DAYS_BEFORE"] <= 3650:
+        raise ValueError(f"REMINDER_DAYS_BEFORE: use 0 to 3650 working days, not {values['REMINDER_DAYS_BEFORE']}")
+    if values["REMINDER_POLL_SECONDS"] < 1:
+        raise ValueError(f"REMINDER_POLL_SECONDS: use 1 or more, not {values['REMINDER_POLL_SECONDS']}")
     if not values["SECRET_KEY"]:
         values["SECRET_KEY"] = load_or_create_secret_key(instance)
     return values

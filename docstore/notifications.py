@@ -88,6 +88,21 @@ KINDS: dict[str, Kind] = {
         },
         dates=("deadline",),
     ),
+    # A clerk's reminder (催办) of a task; `status` says whether its deadline is still ahead or past.
+    "chase": Kind(
+        ("actor", "deadline", "status"),
+        {
+            "due": Wording(
+                N_("Reminder"), N_("%(actor)s reminds you of your task on %(number)s, due on %(deadline)s.")
+            ),
+            "overdue": Wording(
+                N_("Reminder of an overdue task"),
+                N_("%(actor)s reminds you of your task on %(number)s: it was due on %(deadline)s and is not done."),
+            ),
+        },
+        dates=("deadline",),
+        choose_by="status",
+    ),
     "circulation": Kind(
         ("actor",),
         {"": Wording(N_("To read"), N_("%(actor)s sent you %(number)s to read."))},

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from docstore import audit
 from docstore.errors import N_, Conflict, Msg, ValidationFailed
@@ -15,7 +16,7 @@ from docstore.pagination import code_taken, fetch
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 #: Fields of a department that can be set.
-DEPARTMENT_FIELDS = ("code", "name", "kind", "parent_id")
+DEPARTMENT_FIELDS = ("code", "name", "kind", "parent_id", "head_id")
 
 
 def get_department(department_id: int) -> Department:
@@ -54,6 +55,11 @@ def _validate(values: dict, department: Department | None) -> None:
             errors["parent_id"] = Msg(N_("This department is deactivated."))
         elif department is not None and (parent.id == department.id or _is_below(parent, department)):
             errors["parent_id"] = Msg(N_("A department cannot sit below itself."))
+    head_changed = department is None or values.get("head_id") != department.head_id
+    if values.get("head_id") is not None and head_changed:  # a head deactivated since stays until replaced
+        head = db.session.get(User, values["head_id"])
+        if head is None or not head.active:
+            errors["head_id"] = Msg(N_("Choose an active user."))
     if errors:
         raise ValidationFailed(errors)
 
@@ -71,11 +77,11 @@ def _is_below(candidate: Department, ancestor: Department) -> bool:
 
 
 def create_department(ctx: audit.Context, **values) -> Department:
-    """Create a department from `code`, `name`, `kind` and `parent_id`, and return it."""
+    """Create a department from `code`, `name`, `kind`, `parent_id` and `head_id` (its head), and return it."""
     unknown = set(values) - set(DEPARTMENT_FIELDS)
     if unknown:
         raise ValidationFailed({name: Msg(N_("This field cannot be set.")) for name in sorted(unknown)})
-    values = {"kind": "department", "parent_id": None, "code": "", "name": "", **values}
+    values = {"kind": "department", "parent_id": None, "head_id": None, "code": "", "name": "", **values}
     _validate(values, None)
     department = Department(**values, active=True)
     db.session.add(department)
@@ -158,7 +164,7 @@ class TreeRow:
 
 def department_tree(include_inactive: bool = True) -> list[TreeRow]:
     """Return every department in tree order (parents before their children, siblings by code)."""
-    query = select(Department).order_by(Department.code)
+    query = select(Department).options(selectinload(Department.head)).order_by(Department.code)
     if not include_inactive:
         query = query.where(Department.active)
     departments = list(db.session.execute(query).scalars())
@@ -181,3 +187,10 @@ def department_tree(include_inactive: bool = True) -> list[TreeRow]:
 
     walk(None, 0)
     return rows
+
+
+def head_candidates(department_id: int | None) -> tuple[list[User], list[User]]:
+    """Return the active users who may head a department: its own members, then everyone else, each by name."""
+    users = list(db.session.execute(select(User).where(User.active).order_by(User.full_name, User.id)).scalars())
+    members = [user for user in users if department_id is not None and user.department_id == department_id]
+    return members, [user for user in users if department_id is None or user.department_id != department_id]

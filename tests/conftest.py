@@ -47,6 +47,7 @@ def _settings(database_url: str) -> dict:
         "TESTING": True,
         "EXTRACTION_WORKER": False,  # tests drain the queue themselves (see test_registry)
         "SEARCH_WRITER": False,  # tests apply the index queue themselves (the `index_now` fixture)
+        "REMINDERS": False,  # tests send reminders themselves (tests/test_chasing.py starts the scheduler once)
         "PASSWORD_MIN_LENGTH": 10,
     }
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+import sqlalchemy as sa
+from sqlalchemy import select
 
 from docstore import accounts, audit, organisation
 from docstore.errors import Conflict, ValidationFailed
+from docstore.extensions import db
+from docstore.models import AuditEvent, Department
 
 SYSTEM = audit.SYSTEM
 
@@ -66,3 +72,76 @@ def test_users_cannot_join_a_deactivated_department(app, make_user):
     with pytest.raises(ValidationFailed) as failure:
         make_user("late", department_id=department.id)
     assert "department_id" in failure.value.errors
+
+
+# --- the head of a department ----------------------------------------------------------------------------------
+
+
+def test_a_department_head_is_an_active_user_and_its_changes_are_audited(app, make_user):
+    fay = make_user("fay", "staff", full_name="Fay Head")
+    finance = organisation.create_department(SYSTEM, code="FIN", name="Finance", head_id=fay.id)
+    assert (finance.head_id, finance.head.full_name, finance.as_dict()["head_id"]) == (fay.id, "Fay Head", fay.id)
+    bo = make_user("bo", "staff", department_id=finance.id)
+    organisation.update_department(SYSTEM, finance.id, {"head_id": bo.id})
+    changes = [
+        (json.loads(event.before or "{}"), json.loads(event.after))
+        for event in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.object_type == "department").order_by(AuditEvent.seq)
+        )
+    ]
+    assert changes[0][1]["head_id"] == fay.id  # department.create
+    assert changes[1] == ({"head_id": fay.id}, {"head_id": bo.id})  # department.update: only what changed
+
+    gone = make_user("gone", "staff")
+    accounts.update_user(SYSTEM, gone.id, {"active": False})
+    for bad in (gone.id, 999_999):
+        with pytest.raises(ValidationFailed) as failure:
+            organisation.update_department(SYSTEM, finance.id, {"head_id": bad})
+        assert set(failure.value.errors) == {"head_id"}
+    organisation.update_department(SYSTEM, finance.id, {"head_id": None})
+    assert organisation.get_department(finance.id).head_id is None
+
+
+def test_a_head_deactivated_since_stays_until_replaced(app, make_user):
+    leo = make_user("leo", "staff")
+    legal = organisation.create_department(SYSTEM, code="LEG", name="Legal", head_id=leo.id)
+    accounts.update_user(SYSTEM, leo.id, {"active": False})
+    # the form sends the head back with any other change
+    organisation.update_department(SYSTEM, legal.id, {"name": "Legal affairs", "head_id": leo.id})
+    department = organisation.get_department(legal.id)
+    assert (department.name, department.head_id) == ("Legal affairs", leo.id)
+
+
+def test_head_candidates_list_the_departments_members_first(app, make_user):
+    finance = organisation.create_department(SYSTEM, code="FIN", name="Finance")
+    make_user("zoe", "staff", full_name="Zoe Zhang", department_id=finance.id)
+    make_user("al", "staff", full_name="Al Other")
+    old = make_user("old", "staff", full_name="Old Timer", department_id=finance.id)
+    accounts.update_user(SYSTEM, old.id, {"active": False})
+    members, others = organisation.head_candidates(finance.id)
+    assert ([user.full_name for user in members], [user.full_name for user in others]) == (["Zoe Zhang"], ["Al Other"])
+    members, others = organisation.head_candidates(None)  # a new department has no members yet
+    assert (members, [user.full_name for user in others]) == ([], ["Al Other", "Zoe Zhang"])
+
+
+def test_the_department_head_migration_goes_down_and_up_with_data(app, make_user):
+    from flask_migrate import downgrade, upgrade
+
+    finance = organisation.create_department(SYSTEM, code="FIN", name="Finance")
+    fay = make_user("fay", "staff", department_id=finance.id)  # a user refers to the department
+    organisation.update_department(SYSTEM, finance.id, {"head_id": fay.id})
+    finance_id, fay_id, directory = finance.id, fay.id, app.extensions["migrate"].directory
+    db.session.remove()
+    downgrade(directory=directory, revision="0006")
+    columns = {column["name"] for column in sa.inspect(db.engine).get_columns("department")}
+    assert "head_id" not in columns and "parent_id" in columns
+    upgrade(directory=directory, revision="0007")
+    db.session.remove()
+    department = organisation.get_department(finance_id)
+    assert (department.name, department.head_id) == ("Finance", None)
+    organisation.update_department(SYSTEM, finance_id, {"head_id": fay_id})
+    assert organisation.get_department(finance_id).head_id == fay_id
+    with pytest.raises(sa.exc.IntegrityError):  # the reference is enforced again
+        db.session.execute(sa.update(Department).where(Department.id == finance_id).values(head_id=999_999))
+        db.session.commit()
+    db.session.rollback()

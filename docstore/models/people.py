@@ -68,12 +68,16 @@ class Department(Recorded, db.Model):
     kind: Mapped[str] = mapped_column(String(20), default="department")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The head of the department, told when one of its extra-urgent tasks is overdue (see docstore.routing.chasing).
+    #: `use_alter`: user and department refer to each other.
+    head_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", use_alter=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: clock.now())
 
     parent: Mapped[Department | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Department]] = relationship(back_populates="parent")
+    head: Mapped[User | None] = relationship(foreign_keys=[head_id])
 
-    FIELDS = ("code", "name", "kind", "parent_id", "active")
+    FIELDS = ("code", "name", "kind", "parent_id", "head_id", "active")
 
 
 class UserRole(db.Model):
@@ -104,7 +108,7 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: clock.now())
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    department: Mapped[Department | None] = relationship()
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
     __table_args__ = (CheckConstraint("clearance BETWEEN 0 AND 3", name="clearance_range"),)

@@ -240,7 +240,22 @@ def _department_form(exclude: int | None = None, **kwargs) -> DepartmentForm:
     form = DepartmentForm(**kwargs)
     form.kind.choices = [(key, translate(label)) for key, label in DEPARTMENT_KINDS.items()]
     form.parent_id.choices = _department_choices(_("— top level —"), exclude=exclude)
+    form.head_id.choices = _head_choices(exclude, kwargs.get("obj"))
     return form
+
+
+def _head_choices(department_id: int | None, department=None) -> dict:
+    """Return the choices of a department's head: none, its members, then the other users (a select's groups)."""
+    members, others = organisation.head_candidates(department_id)
+    choices = {None: [(None, _("— none —"))]}
+    if members:
+        choices[_("Members of this department")] = [(user.id, user.full_name) for user in members]
+    others_label = _("Other users") if members else _("Users")
+    choices[others_label] = [(user.id, user.full_name) for user in others]
+    head = department.head if department is not None else None
+    if head is not None and not head.active:  # kept until replaced: show it, rather than drop it on the next save
+        choices[None].append((head.id, _("%(name)s (deactivated)", name=head.full_name)))
+    return choices
 
 
 @bp.route("/departments")
@@ -259,6 +274,7 @@ def create_department():
                 name=form.name.data,
                 kind=form.kind.data,
                 parent_id=form.parent_id.data,
+                head_id=form.head_id.data,
             )
         except ValidationFailed as exc:
             show_errors(form, exc)
@@ -279,6 +295,7 @@ def edit_department(department_id: int):
             "name": form.name.data,
             "kind": form.kind.data,
             "parent_id": form.parent_id.data,
+            "head_id": form.head_id.data,
         }
         try:
             organisation.update_department(audit_context(), department.id, values)

@@ -92,6 +92,12 @@ class DepartmentForm(FlaskForm):
     name = StringField(_l("Name"), render_kw={"required": True})
     kind = SelectField(_l("Kind"), validate_choice=False)
     parent_id = SelectField(_l("Belongs to"), coerce=_coerce_optional_int, validate_choice=False)
+    head_id = SelectField(
+        _l("Head"),
+        coerce=_coerce_optional_int,
+        validate_choice=False,
+        description=_l("Told when an extra-urgent task of the department is overdue."),
+    )
 
 
 class CorrespondentForm(FlaskForm):
