@@ -26,6 +26,8 @@ from docstore import (
     mail,
     organisation,
     registry,
+    routing,
+    workdays,
 )
 from docstore.errors import DocstoreError, ValidationFailed
 from docstore.extensions import db
@@ -163,7 +165,9 @@ def register(app: Flask) -> None:
         created = demo.load_demo(password, current_app.config["PASSWORD_MIN_LENGTH"])
         if created:
             config = current_app.config
-            count = demo.load_demo_documents(extraction.file_store(config), registry.upload_policy(config))
+            count = demo.load_demo_documents(
+                extraction.file_store(config), registry.upload_policy(config), calendar=workdays.calendar_for(config)
+            )
             click.echo(f"{count} demo documents registered")
             names = ", ".join(username for username, *_ in demo.USERS)
             click.echo(f"demo office loaded; users {names} sign in with password {password!r}")
@@ -213,6 +217,7 @@ def register(app: Flask) -> None:
 
     _register_search_commands(app)
     _register_notification_commands(app)
+    _register_routing_commands(app)
 
     translations_group = click.Group("translations", help="Interface translations.")
     app.cli.add_command(translations_group)
@@ -350,3 +355,34 @@ def _register_notification_commands(app: Flask) -> None:
             click.echo(f"{status}: {counts.get(status, 0)}")
         for row in mail.recent_errors():
             click.echo(f"  notification {row.notification_id}, {row.status} after {row.attempts}: {row.last_error}")
+
+
+def _register_routing_commands(app: Flask) -> None:
+    routing_group = click.Group("routing", help="The routing of documents: reminders and escalations of tasks.")
+    app.cli.add_command(routing_group)
+
+    @routing_group.command("remind")
+    @click.option("--once", is_flag=True, help="Send what is due and stop (for cron) instead of running until stopped.")
+    def remind_command(once: bool) -> None:
+        """Send the task reminders that are due: due soon, overdue, and escalations of overdue extra-urgent tasks.
+
+        \b
+        Without --once, look again every REMINDER_POLL_SECONDS until stopped. From cron, every few minutes:
+            */10 * * * *  cd /srv/docstore && .venv/bin/flask --app app routing remind --once
+        Set REMINDERS off in the web processes when this runs apart. Running both, or two of these at once, never
+        sends a reminder twice: each is kept once per person by the database.
+        """
+        config = current_app.config
+        if not once:
+            routing.run_reminders(
+                current_app._get_current_object(), threading.Event(), config["REMINDER_POLL_SECONDS"], _echo_reminders
+            )
+            return
+        _echo_reminders(routing.send_reminders(workdays.calendar_for(config), config["REMINDER_DAYS_BEFORE"]))
+
+
+def _echo_reminders(report: routing.ReminderReport) -> None:
+    click.echo(
+        f"{report.due_soon} due-soon reminder(s), {report.overdue} overdue reminder(s), "
+        f"{report.escalation} escalation(s) sent"
+    )

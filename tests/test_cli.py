@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from docstore import accounts, audit, organisation
 from docstore.extensions import db
 from docstore.models import ROLES, AuditEvent, Correspondent, Department, User
+from tests import test_chasing
 from tests.conftest import PASSWORD
 
 
@@ -167,11 +169,29 @@ def test_audit_verify_exits_1_naming_a_tampered_event(app, run):
 
 
 def test_demo_registers_a_few_documents_with_text_attachments(app):
+    from docstore import demo
     from docstore.models import Attachment, Document
 
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output
-    assert "4 demo documents registered" in result.output
+    assert f"{len(demo.DOCUMENTS)} demo documents registered" in result.output
     numbers = sorted(number for (number,) in db.session.query(Document.number))
-    assert len(numbers) == 4 and any(n.startswith("OUT-") for n in numbers)
-    assert db.session.query(Attachment).count() == 4
+    assert len(numbers) == len(demo.DOCUMENTS) and any(n.startswith("OUT-") for n in numbers)
+    assert db.session.query(Attachment).count() == len(demo.DOCUMENTS)
+
+
+# --- routing ---------------------------------------------------------------------------------------------------
+
+office = test_chasing.office  # a fixture: an office with departments, their heads and staff
+
+
+def test_routing_remind_once_sends_what_is_due_for_cron(app, run, office, sender, fake_clock):
+    test_chasing.task_for(office, sender, ("user", office.ana.id), date(2026, 3, 3))
+    result = run("routing", "remind", "--once")
+    assert result.exit_code == 0
+    assert result.output == "1 due-soon reminder(s), 0 overdue reminder(s), 0 escalation(s) sent\n"
+    again = run("routing", "remind", "--once")
+    assert again.output.startswith("0 due-soon reminder(s)")
+    assert len(test_chasing.received(office.ana, "task_due_soon")) == 1
+    help_text = run("routing", "remind", "--help").output
+    assert "--once" in help_text and "routing remind --once" in help_text and "REMINDERS off" in help_text
