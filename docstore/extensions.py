@@ -34,3 +34,8 @@ babel = Babel()
 def mail_enabled() -> bool:
     """Return True when notifications are also sent by e-mail (SMTP_HOST is set); for services, which lack Flask."""
     return bool(current_app.config.get("SMTP_HOST"))
+
+
+def office_timezone() -> str:
+    """Return the office's time zone (OFFICE_TIMEZONE), in which "today" is counted; for services, which lack Flask."""
+    return current_app.config.get("OFFICE_TIMEZONE", "UTC")

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 import search
-from docstore import indexing, registry
+from docstore import clock, indexing, numbering, registry
 from docstore.errors import N_, Msg
 from docstore.extensions import db
 from docstore.models import (
@@ -165,13 +165,25 @@ class Outcome:
         return max(1, -(-self.total // self.params.per_page))
 
 
-def access_for(user: User) -> search.Access:
-    """Return what `user` may open, in the index's terms (the twin of registry.can_view)."""
+def access_for(user: User, today: date | None = None) -> search.Access:
+    """Return what `user` may open, in the index's terms (the twin of registry.can_view).
+
+    `today` (default: the office's today) decides whom `user` acts for as a substitute: what those people handle,
+    or everything when one of them sees office-wide (a leader, say), always within `user`'s own clearance.
+    """
+    everything = user.has_role(*registry.OFFICE_WIDE_ROLES)
+    represented = [] if everything else registry.represented_today(user, today)
+    if registry.office_wide(represented):
+        everything, represented = True, []
     return search.Access(
         max_level=user.clearance,
-        everything=user.has_role(*registry.OFFICE_WIDE_ROLES),
+        everything=everything,
         user=user.id,
         departments=(user.department_id,) if user.department_id is not None else (),
+        acting_for=tuple(sorted({person.id for person in represented})),
+        acting_for_departments=tuple(
+            sorted({person.department_id for person in represented if person.department_id is not None})
+        ),
     )
 
 
@@ -219,6 +231,7 @@ def run(user: User, params: Params, config: Mapping, app) -> Outcome:
     if params.empty:
         return outcome
     tz = config["OFFICE_TIMEZONE"]
+    today = numbering.office_date(clock.now(), tz)  # one day for the index's answer and the database's
     # the end is the start of the next day (exclusive); 9999-12-31 has none: no end
     until = params.date_until + timedelta(days=1) if params.date_until and params.date_until < date.max else None
     request = search.Request(
@@ -232,7 +245,7 @@ def run(user: User, params: Params, config: Mapping, app) -> Outcome:
     )
     index = indexing.index_for(app)
     try:
-        results = index.search(request, access_for(user))
+        results = index.search(request, access_for(user, today))
     except search.QueryError as exc:
         outcome.problem = Msg(QUERY_PROBLEMS.get(exc.reason, QUERY_PROBLEMS["malformed"]), **exc.params)
         return outcome
@@ -252,9 +265,8 @@ def run(user: User, params: Params, config: Mapping, app) -> Outcome:
     outcome.suggestion = results.suggestion
     ids = [hit.id for hit in results.hits]
     # the index may lag behind a change of the last second: show only what the database says they may open now
-    visible = {
-        d.id: d for d in db.session.scalars(registry.visible_to(select(Document).where(Document.id.in_(ids)), user))
-    }
+    shown = select(Document).where(Document.id.in_(ids))
+    visible = {d.id: d for d in db.session.scalars(registry.visible_to(shown, user, today))}
     texts = _texts(list(visible))
     for hit in results.hits:
         document = visible.get(hit.id)

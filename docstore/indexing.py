@@ -2,6 +2,8 @@
 
 - **Queue.** Whenever a flush adds or changes a document, its recipients or attachments (or renames a
   correspondent or a department), a row naming the document goes into ``search_queue`` in the same transaction.
+  So does a change of who handles a document (its routing item, tasks and readers: the index's `handlers`), also
+  when an ORM ``UPDATE`` statement makes it, as routing does to move a task, for a flush never sees those.
   A crash loses nothing: what was committed is queued, and the queue is applied when a writer next runs.
 - **One writer.** Any number of processes may run the writer loop (a thread of each web process, or
   `flask search run`), but only the holder of the lease in ``search_writer`` writes, in batches; Whoosh's lock
@@ -28,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import Float, delete, event, func, insert, inspect, literal, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
 import search
 from docstore import database
@@ -40,9 +42,13 @@ from docstore.models import (
     Department,
     Document,
     DocumentRecipient,
+    Reader,
+    RoutingItem,
     SearchQueue,
     SearchWriter,
+    Task,
 )
+from docstore.models.routing import HANDLING_TASK_STATES
 
 log = logging.getLogger(__name__)
 
@@ -61,25 +67,55 @@ class LeaseLost(RuntimeError):
 # --- the queue ---------------------------------------------------------------------------------------------------
 
 
-def _queued_ids(session: Session) -> tuple[set[int], set[int], set[int]]:
-    """Return (document ids, correspondent ids, department ids) touched by the flush under way."""
+#: The columns of a task or a reader that decide who handles its document (the `handlers` of its entry).
+_HANDLING_COLUMNS: dict[type, tuple[str, ...]] = {
+    Task: ("item_id", "user_id", "department_id", "state"),
+    Reader: ("item_id", "user_id"),
+}
+
+
+def _queued_ids(session: Session) -> tuple[set[int], set[int], set[int], set[int]]:
+    """Return (document ids, correspondent ids, department ids, routing item ids) touched by the flush under way."""
     documents: set[int] = set()
     correspondents: set[int] = set()
     departments: set[int] = set()
+    items: set[int] = set()
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        added_or_deleted = obj in session.new or obj in session.deleted
         if isinstance(obj, Document):
-            if obj.id is not None and (obj in session.new or obj in session.deleted or session.is_modified(obj)):
+            if obj.id is not None and (added_or_deleted or session.is_modified(obj)):
                 documents.add(obj.id)
         elif isinstance(obj, Attachment | DocumentRecipient):
-            if obj.document_id is not None and (
-                obj in session.new or obj in session.deleted or session.is_modified(obj)
-            ):
+            if obj.document_id is not None and (added_or_deleted or session.is_modified(obj)):
                 documents.add(obj.document_id)
         elif isinstance(obj, Correspondent) and obj.id is not None and _renamed(obj):
             correspondents.add(obj.id)
         elif isinstance(obj, Department) and obj.id is not None and _renamed(obj):
             departments.add(obj.id)
-    return documents, correspondents, departments
+        elif isinstance(obj, RoutingItem):  # it names its document: no look-up (its state is not indexed)
+            # a new item has no task or reader yet (registering an incoming document queues it once, not twice)
+            if obj in session.deleted or (obj not in session.new and _changed(obj, ("document_id",))):
+                documents.update(_values(obj, "document_id"))
+        elif isinstance(obj, Task | Reader):  # a deadline, a result or a reading changes no handler
+            if added_or_deleted or _changed(obj, _HANDLING_COLUMNS[type(obj)]):
+                items.update(_values(obj, "item_id"))
+    return documents, correspondents, departments, items
+
+
+def _changed(obj, names: Iterable[str]) -> bool:
+    """True when the flush changes one of the attributes `names` of `obj`."""
+    attrs = inspect(obj).attrs
+    return any(attrs[name].history.has_changes() for name in names)
+
+
+def _values(obj, name: str) -> set[int]:
+    """Return the value of the attribute `name` of `obj`, and its value before the flush if that changes it.
+
+    Read from the object's state, never loaded: a flush is under way.
+    """
+    state = inspect(obj)
+    history = state.attrs[name].history
+    return {value for value in (state.dict.get(name), *history.deleted) if value is not None}
 
 
 def _renamed(obj: Correspondent | Department) -> bool:
@@ -90,8 +126,8 @@ def _renamed(obj: Correspondent | Department) -> bool:
 
 @event.listens_for(Session, "after_flush")
 def _queue_changes(session: Session, _context) -> None:
-    documents, correspondents, departments = _queued_ids(session)
-    if not documents and not correspondents and not departments:
+    documents, correspondents, departments, items = _queued_ids(session)
+    if not documents and not correspondents and not departments and not items:
         return
     now = time.time()
     connection = session.connection()
@@ -99,6 +135,9 @@ def _queue_changes(session: Session, _context) -> None:
         connection.execute(
             insert(SearchQueue.__table__), [{"document_id": d, "queued_at": now} for d in sorted(documents)]
         )
+    if items:  # tasks and readers: the documents of their items, in one statement
+        routed = select(RoutingItem.document_id, literal(now, Float)).where(RoutingItem.id.in_(sorted(items)))
+        connection.execute(insert(SearchQueue.__table__).from_select(["document_id", "queued_at"], routed))
     for ident in sorted(correspondents):  # a renamed sender: every document it sent or received is indexed again
         named = (
             select(Document.id, literal(now, Float))
@@ -116,6 +155,37 @@ def _queue_changes(session: Session, _context) -> None:
         )
         connection.execute(insert(SearchQueue.__table__).from_select(["document_id", "queued_at"], named))
     session.info["search_queued"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _queue_bulk_changes(execution: ORMExecuteState) -> None:
+    """Queue the documents whose tasks or readers an ORM UPDATE or DELETE statement is about to change.
+
+    A flush never sees these statements (routing moves a task with a conditional UPDATE), so the rows they will
+    touch are looked up now, by the statement's own WHERE clause, before it changes them.
+    """
+    if not (execution.is_update or execution.is_delete) or execution.bind_mapper is None:
+        return
+    model = execution.bind_mapper.class_
+    if model not in _HANDLING_COLUMNS:
+        return
+    statement = execution.statement
+    if execution.is_update and not _sets_any(statement, _HANDLING_COLUMNS[model]):
+        return
+    routed = select(RoutingItem.document_id, literal(time.time(), Float)).join(model, model.item_id == RoutingItem.id)
+    if statement.whereclause is not None:
+        routed = routed.where(statement.whereclause)
+    session = execution.session
+    session.connection().execute(insert(SearchQueue.__table__).from_select(["document_id", "queued_at"], routed))
+    session.info["search_queued"] = True
+
+
+def _sets_any(statement, names: tuple[str, ...]) -> bool:
+    """True when the UPDATE `statement` may set one of the columns `names` (when its columns are unknown, it may)."""
+    values = getattr(statement, "_values", None)  # SQLAlchemy's own record of `.values(...)`; no public accessor
+    if not values:
+        return True
+    return any(getattr(column, "key", column) in names for column in values)
 
 
 @event.listens_for(Session, "after_commit")
@@ -184,6 +254,7 @@ def entries_for(ids: Iterable[int], max_text_chars: int) -> dict[int, search.Ent
     )
     for document_id, filename, text in rows:
         files.setdefault(document_id, []).append((filename, text or ""))
+    handlers = _handlers(ids)
     entries = {}
     for document in documents:
         attached = files.get(document.id, [])
@@ -214,8 +285,36 @@ def entries_for(ids: Iterable[int], max_text_chars: int) -> dict[int, search.Ent
             registered=document.registered_at,
             level=document.classification,
             owner=document.registered_by_id,
+            handlers=handlers.get(document.id, ()),
         )
     return entries
+
+
+def _handlers(ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """Return, by document, the words of who handles it (`Entry.handlers`), in two queries for all of `ids`.
+
+    The users of its open and done tasks, the departments of those without a user, and its readers: the routing
+    part of `registry.can_view`, which adds the substitutes of these people at search time (`search.Access`).
+    """
+    found: dict[int, set[str]] = {}
+    tasks = db.session.execute(
+        select(RoutingItem.document_id, Task.user_id, Task.department_id)
+        .join(Task, Task.item_id == RoutingItem.id)
+        .where(RoutingItem.document_id.in_(ids), Task.state.in_(HANDLING_TASK_STATES))
+    )
+    for document_id, user_id, department_id in tasks:
+        if user_id is not None:
+            found.setdefault(document_id, set()).add(search.Access.user_handler(user_id))
+        elif department_id is not None:
+            found.setdefault(document_id, set()).add(search.Access.department_handler(department_id))
+    readers = db.session.execute(
+        select(RoutingItem.document_id, Reader.user_id)
+        .join(Reader, Reader.item_id == RoutingItem.id)
+        .where(RoutingItem.document_id.in_(ids))
+    )
+    for document_id, user_id in readers:
+        found.setdefault(document_id, set()).add(search.Access.user_handler(user_id))
+    return {document_id: tuple(sorted(words)) for document_id, words in found.items()}
 
 
 # --- the index of this application -------------------------------------------------------------------------------

@@ -16,13 +16,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from docstore import attachments, audit, clock, numbering
+from docstore import accounts, attachments, audit, clock, numbering
 from docstore.errors import N_, Conflict, Msg, NotFound, NumberingConflict, StoredFileMissing, ValidationFailed
-from docstore.extensions import db
+from docstore.extensions import db, office_timezone
 from docstore.models import (
     CHANNELS,
     DIRECTIONS,
@@ -33,10 +33,14 @@ from docstore.models import (
     Document,
     DocumentRecipient,
     DocumentType,
+    Reader,
+    RoutingItem,
     Series,
     SeriesCounter,
+    Task,
     User,
 )
+from docstore.models.routing import HANDLING_TASK_STATES
 from docstore.pagination import Page, code_taken, contains_pattern, fetch, paginate
 
 log = logging.getLogger(__name__)
@@ -422,6 +426,8 @@ def register_document(
         ) from exc
     attachments.add_rows(document, stored, ctx, now)
     audit.record_event(ctx, "document.register", "document", document.id, after=document_snapshot(document))
+    if direction == "incoming":  # routed from the start: pending on the clerks' board (see docstore.routing)
+        db.session.add(RoutingItem(**RoutingItem.pending_values(document.id, now)))
     db.session.commit()
     return document
 
@@ -625,26 +631,95 @@ OFFICE_WIDE_ROLES = ("admin", "clerk", "leader", "archivist")
 CLERK_ROLES = ("clerk", "admin")
 
 
-def can_view(user: User, document: Document) -> bool:
-    """Return True when `user` may open `document`: clearance high enough, and office-wide role or same department."""
+def represented_today(user: User, today: date | None = None) -> list[User]:
+    """Return the active users `user` acts for on `today` (an acting substitute; default: the office's today)."""
+    if today is None:
+        today = numbering.office_date(clock.now(), office_timezone())
+    return [person for person in accounts.represented_by(user.id, today) if person.active]
+
+
+def office_wide(people: Iterable[User]) -> bool:
+    """Return True when one of `people` holds an office-wide role: a user and whom they act for today see the
+    registers of the whole office (always within the user's own clearance)."""
+    return any(person.has_role(*OFFICE_WIDE_ROLES) for person in people)
+
+
+
+def sees_office_wide(user: User, today: date | None = None) -> bool:
+    """Return True when `user` sees the registers of the whole office (within their clearance): they hold an
+    office-wide role, or act on `today` (default: the office's today) for someone who does."""
+    return user.has_role(*OFFICE_WIDE_ROLES) or office_wide(represented_today(user, today))
+
+def _routed_to(people: list[User]):
+    """Return the conditions "the document was routed to one of `people`" (a user and whom they act for today).
+
+    Routed to a person: they have an open or done task on it (a department's task without a user is its members'),
+    or it was sent to them to read. Each condition is an uncorrelated ``IN`` over the few tasks and readers of those
+    people (found by the indexes on their user and department), so a register page does not probe the routing
+    tables once per document.
+    """
+    user_ids = sorted({person.id for person in people})
+    department_ids = sorted({person.department_id for person in people if person.department_id is not None})
+    tasks = (
+        select(RoutingItem.document_id)
+        .join(Task, Task.item_id == RoutingItem.id)
+        .where(Task.state.in_(HANDLING_TASK_STATES))
+    )
+    readers = select(RoutingItem.document_id).join(Reader, Reader.item_id == RoutingItem.id)
+    # one condition per index (by user, by department): SQLite would read every open and done task for an OR
+    routed = [
+        Document.id.in_(tasks.where(Task.user_id.in_(user_ids))),
+        Document.id.in_(readers.where(Reader.user_id.in_(user_ids))),
+    ]
+    if department_ids:
+        theirs = and_(Task.user_id.is_(None), Task.department_id.in_(department_ids))
+        routed.append(Document.id.in_(tasks.where(theirs)))
+    return routed
+
+
+def can_view(user: User, document: Document, today: date | None = None) -> bool:
+    """Return True when `user` may open `document`: clearance high enough, and an office-wide role, the same
+    department, having registered it, or its routing: handling it, or reading it, or acting today for who does.
+
+    A substitute acting today for someone with an office-wide role (a leader, say) sees office-wide too, always
+    within their own clearance. `today` (default: the office's today) decides whose substitute `user` is.
+    `visible_to` is the same rule in SQL.
+    """
     if document.classification > user.clearance:
         return False
-    return (
+    if (
         user.has_role(*OFFICE_WIDE_ROLES)
         or (document.department_id is not None and document.department_id == user.department_id)
         or document.registered_by_id == user.id
-    )
+    ):
+        return True
+    represented = represented_today(user, today)
+    if office_wide(represented):
+        return True
+    query = select(Document.id).where(Document.id == document.id, or_(*_routed_to([user, *represented])))
+    return db.session.execute(query).first() is not None
 
 
-def visible_to(query, user: User):
+def visible_to(query, user: User, today: date | None = None):
     """Restrict a query of documents to those `user` may open (the SQL twin of `can_view`)."""
     query = query.where(Document.classification <= user.clearance)
-    if not user.has_role(*OFFICE_WIDE_ROLES):
-        mine = Document.registered_by_id == user.id
-        if user.department_id is not None:
-            mine = or_(mine, Document.department_id == user.department_id)
-        query = query.where(mine)
-    return query
+    if user.has_role(*OFFICE_WIDE_ROLES):
+        return query
+    represented = represented_today(user, today)
+    if office_wide(represented):
+        return query
+    mine = [Document.registered_by_id == user.id]
+    if user.department_id is not None:
+        mine.append(Document.department_id == user.department_id)
+    return query.where(or_(*mine, *_routed_to([user, *represented])))
+
+
+def visible_ids(user: User, document_ids: Iterable[int], today: date | None = None) -> set[int]:
+    """Return those of `document_ids` that `user` may open, in one query (for lists that show others' work)."""
+    wanted = sorted(set(document_ids))
+    if not wanted:
+        return set()
+    return set(db.session.scalars(visible_to(select(Document.id).where(Document.id.in_(wanted)), user, today)))
 
 
 def list_documents(

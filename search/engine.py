@@ -53,12 +53,32 @@ _SUGGESTED_WORDS = 8
 
 @dataclass(frozen=True)
 class Access:
-    """Who is searching: what they may open. `everything` skips the department test, never the clearance."""
+    """Who is searching: what they may open. `everything` skips the department test, never the clearance: the
+    caller sets it for a searcher who sees the whole office, by a role of their own or of whom they act for today.
+
+    Below their clearance, a searcher without `everything` may open the documents of their `departments`, those
+    registered by `user`, and those handled by `user`, by whom they act for today (`acting_for`, as a substitute),
+    or by one of the departments of all these people (`departments`, `acting_for_departments`): the words
+    `user_handler(id)` and `department_handler(id)` in `Entry.handlers`. An Access is a key of the permission flags
+    kept per segment (see `search.segments`): give its tuples in a stable order.
+    """
 
     max_level: int = 0
     everything: bool = False
     user: int | None = None
     departments: tuple[int, ...] = ()
+    acting_for: tuple[int, ...] = ()
+    acting_for_departments: tuple[int, ...] = ()
+
+    @staticmethod
+    def user_handler(user_id: int) -> str:
+        """Return the word of `Entry.handlers` for a user handling the document (a task's user, a reader)."""
+        return f"u{user_id}"
+
+    @staticmethod
+    def department_handler(department_id: int) -> str:
+        """Return the word of `Entry.handlers` for a department handling the document (its task, with no user)."""
+        return f"d{department_id}"
 
     def as_filter(self) -> query.Query:
         """Return the query of the documents this searcher may open (Every when nothing is out of bounds)."""
@@ -66,8 +86,12 @@ class Access:
         if self.everything:
             return query.Every() if self.max_level >= MAX_LEVEL else level
         mine: list[query.Query] = [query.Term("department", str(d)) for d in self.departments]
+        users = sorted({*([] if self.user is None else [self.user]), *self.acting_for})
         if self.user is not None:
-            mine += [query.Term("owner", str(self.user)), query.Term("handlers", str(self.user))]
+            mine.append(query.Term("owner", str(self.user)))
+        mine += [query.Term("handlers", self.user_handler(u)) for u in users]
+        departments = sorted({*self.departments, *self.acting_for_departments})
+        mine += [query.Term("handlers", self.department_handler(d)) for d in departments]
         if not mine:
             return query.NullQuery
         return query.And([level, query.Or(mine)])

@@ -37,7 +37,9 @@ class Entry:
     registered: datetime | None = None
     level: int = 0  # classification: readers need at least this clearance
     owner: int | None = None  # who registered it (may always open it)
-    handlers: tuple[int, ...] = field(default=())  # users handling it (may open it)
+    #: Who handles it and may open it: `Access.user_handler(id)` for the user of a task or a reader,
+    #: `Access.department_handler(id)` for a department's task ("u7", "d3"); in a stable order.
+    handlers: tuple[str, ...] = field(default=())
 
     def stamp(self) -> str:
         """Return a digest of everything indexed: `check` compares it with the index's to find stale entries."""

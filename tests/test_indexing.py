@@ -21,11 +21,12 @@ from whoosh import index as whoosh_index
 
 import search
 from app import create_app
-from docstore import audit, correspondents, database, extraction, fulltext, indexing, organisation, registry
+from docstore import audit, correspondents, database, extraction, fulltext, indexing, organisation, registry, routing
 from docstore.extensions import db
-from docstore.models import Document, SearchQueue, SearchWriter, Series, User
+from docstore.models import Document, SearchQueue, SearchWriter, Series, Task, User
 from search.schema import to_fields
 from tests.test_registry import _incoming, _register, _upload
+from tests.test_routing import act
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "files"
 EVERYTHING = search.Access(max_level=3, everything=True)
@@ -251,11 +252,13 @@ def test_a_rebuild_chunk_that_outlasts_the_lease_keeps_it_and_indexes_each_docum
 ):
     idents = [register(clerk, sender, store, f"Expediente {n}") for n in range(4)]
     index_now()
-    monkeypatch.setattr(indexing, "_LEASE_SECONDS", 1.0)
+    # Renewed every half second, a two-second lease survives a busy machine delaying the renewing thread by more
+    # than a second; a second-long one did not (LeaseLost on a runner with a load of 10 on 2 cores).
+    monkeypatch.setattr(indexing, "_LEASE_SECONDS", 2.0)
     add = search.Build.add
 
     def slow_add(build, entries, cursor):
-        time.sleep(1.5)  # a chunk of long attachments, or a merge: longer than the lease
+        time.sleep(2.5)  # a chunk of long attachments, or a merge: longer than the lease
         add(build, entries, cursor)
 
     monkeypatch.setattr(search.Build, "add", slow_add)
@@ -281,7 +284,7 @@ def test_a_rebuild_chunk_that_outlasts_the_lease_keeps_it_and_indexes_each_docum
     thread = threading.Thread(target=reindex)
     thread.start()
     try:
-        time.sleep(1.2)  # the lease would have run out during the first chunk
+        time.sleep(2.2)  # the lease would have run out during the first chunk
         assert indexing.writer_for(app).turn() is False  # a web process's writer may not resume the same build
     finally:
         thread.join(timeout=30)
@@ -629,4 +632,52 @@ def test_a_renamed_department_is_found_under_its_new_name_as_a_recipient(app, cl
     organisation.update_department(audit.SYSTEM, office.id, {"name": "Gabinete de Presidencia"})
     index_now()
     assert found(app, 'recipient:"Gabinete de Presidencia"') == {memo}
+    assert indexing.check(indexing.index_for(app), app.config).clean
+
+
+# --- who handles a document -----------------------------------------------------------------------------------------
+
+
+def test_a_change_of_who_handles_a_document_queues_it_and_nothing_else_of_routing_does(
+    app, clerk, sender, store, index_now, make_user
+):
+    finance = organisation.create_department(audit.SYSTEM, code="CW", name="Finance")
+    director = make_user("director", "leader")
+    ana = make_user("ana", "staff", department_id=finance.id)
+    bo = make_user("bo", "staff", department_id=finance.id)
+    ident = register(clerk, sender, store, "Solicitud de subvención")
+    index_now()
+
+    def handlers() -> tuple[str, ...]:
+        return indexing.entries_for([ident], 1000)[ident].handlers
+
+    def bo_finds() -> set[int]:
+        request = search.Request("subvención")
+        return {hit.id for hit in indexing.index_for(app).search(request, fulltext.access_for(bo)).hits}
+
+    act(routing.accept, audit.Context(clerk.id), ident)
+    assert queued() == set()  # the item's state is not indexed
+    act(routing.instruct, audit.Context(director.id), ident, "Finance.", ("department", finance.id))
+    assert queued() == {ident}  # a task was added (a flush)
+    assert handlers() == (f"d{finance.id}",)
+    index_now()
+    assert bo_finds() == {ident}
+    (task,) = db.session.scalars(select(Task)).all()
+    request = act(routing.request_extension, audit.Context(ana.id), task.id, task.deadline + timedelta(days=7), "x")
+    act(routing.decide_extension, audit.Context(clerk.id), request.id, True)
+    assert queued() == set()  # a new deadline changes no handler
+    act(routing.circulate, audit.Context(clerk.id), ident, [director.id])
+    assert queued() == {ident}  # a reader was added
+    index_now()
+    act(routing.mark_read, audit.Context(director.id), ident)
+    assert queued() == set()  # reading changes no handler (an UPDATE statement of another column)
+    act(routing.forward_task, audit.Context(ana.id), task.id, bo.id)
+    assert queued() == {ident}
+    index_now()
+    assert handlers() == tuple(sorted([f"u{bo.id}", f"u{director.id}"]))
+    act(routing.close, audit.Context(clerk.id), ident, reason="Withdrawn.")
+    assert queued() == {ident}  # the open task was cancelled by an UPDATE statement, which no flush sees
+    assert handlers() == (f"u{director.id}",)
+    index_now()
+    assert bo_finds() == set()
     assert indexing.check(indexing.index_for(app), app.config).clean

@@ -9,11 +9,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
-from docstore import audit, correspondents, extraction, organisation, registry
-from docstore.errors import Conflict, NumberingConflict, ValidationFailed
+from docstore import accounts, audit, correspondents, extraction, organisation, registry, routing
+from docstore.errors import Conflict, NotFound, NumberingConflict, ValidationFailed
 from docstore.extensions import db
-from docstore.models import Attachment, Correspondent, Document, Series
+from docstore.models import Attachment, Correspondent, Document, RoutingItem, Series
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "files"
 POLICY = registry.UploadPolicy(
@@ -211,6 +212,30 @@ def test_users_see_only_what_their_clearance_and_department_allow(app, clerk, se
     assert registry.list_documents(registry.DocumentFilter(), 1, 50, viewer=leader).total == 3
 
 
+def test_a_substitute_for_a_leader_sees_office_wide_within_their_own_clearance(app, clerk, sender, make_user, store):
+    finance = organisation.create_department(audit.SYSTEM, code="CW", name="Finance")
+    nobodys = _register(clerk, _incoming(sender), store=store)  # addressed to no department
+    finances = _register(clerk, _incoming(sender, department_id=finance.id, classification=1), store=store)
+    director = make_user("director", "leader", clearance=3)
+    li = make_user("li", "staff", clearance=0)  # no department, and cleared for less than the director
+    first = date(2026, 3, 2)
+    accounts.add_substitution(audit.SYSTEM, director.id, li.id, first, first + timedelta(days=2))
+
+    def sees(day: date) -> set[int]:
+        ids = set(db.session.scalars(registry.visible_to(select(Document.id), li, day)))
+        for document in (nobodys, finances):  # the Python rule and its SQL twin agree
+            assert registry.can_view(li, document, day) == (document.id in ids)
+        return ids
+
+    assert sees(first) == {nobodys.id}  # office-wide as the director, but not above her own clearance
+    assert sees(first + timedelta(days=2)) == {nobodys.id}
+    assert sees(first - timedelta(days=1)) == set() and sees(first + timedelta(days=3)) == set()
+    accounts.update_user(audit.SYSTEM, li.id, {"clearance": 1})
+    assert sees(first) == {nobodys.id, finances.id}
+    accounts.update_user(audit.SYSTEM, director.id, {"active": False})  # an inactive leader lends no one their view
+    assert sees(first) == set()
+
+
 def test_register_list_filters_and_sorts(app, clerk, sender, store):
     a = _register(clerk, _incoming(sender, title="Presupuesto 2027", urgency="urgent"), store=store)
     b = _register(clerk, _incoming(sender, title="Convocatoria"), store=store)
@@ -366,3 +391,58 @@ def test_the_audit_log_withholds_classified_details_from_a_less_cleared_admin(
         headers=token_for(db.session.query(type(secret_clerk)).filter_by(username="boss").one()),
     ).get_json()["items"]
     assert events and all(e["withheld"] and e["after"] is None for e in events if e["object_id"] == str(document.id))
+
+
+# --- routing from registration ---------------------------------------------------------------------------------
+
+
+def test_registering_an_incoming_document_puts_it_pending_on_the_clerks_board(app, clerk, sender, store):
+    finance = organisation.create_department(audit.SYSTEM, code="CW", name="Finance")
+    incoming = _register(clerk, _incoming(sender), store=store)
+    item = routing.get_item(incoming.id)
+    assert (item.state, item.kind, item.deadline) == ("pending", "action", None)
+    assert [row.document_id for row in routing.in_progress()] == [incoming.id]
+    reply = registry.Registration(
+        series_id=_series("OUT").id,
+        title="Respuesta",
+        department_id=finance.id,
+        main_recipients=[("correspondent", sender.id)],
+    )
+    outgoing = _register(clerk, reply, store=store, direction="outgoing")
+    with pytest.raises(NotFound):  # only incoming documents are routed
+        routing.get_item(outgoing.id)
+    with pytest.raises(ValidationFailed):
+        _register(clerk, _incoming(sender, title=""), store=store)
+    assert list(db.session.scalars(select(RoutingItem.document_id))) == [incoming.id]  # none for the refused one
+
+
+def test_the_register_page_puts_an_incoming_document_on_the_clerks_board(app, client, clerk, sender, sign_in):
+    sign_in("lucia")
+    received = (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(
+        "/documents/new/incoming",
+        data={
+            "series_id": str(_series("IN").id),
+            "title": "Solicitud de archivo vecinal",
+            "urgency": "urgent",
+            "classification": "0",
+            "received_at": received,
+            "channel": "paper",
+            "correspondent_id": str(sender.id),
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    document = db.session.scalars(select(Document).where(Document.title == "Solicitud de archivo vecinal")).one()
+    assert routing.get_item(document.id).state == "pending"
+    assert [row.document_id for row in routing.in_progress()] == [document.id]
+
+
+def test_a_voided_incoming_document_leaves_the_clerks_board(app, clerk, sender, store):
+    kept = _register(clerk, _incoming(sender, title="Kept"), store=store)
+    voided = _register(clerk, _incoming(sender, title="Voided"), store=store)
+    registry.void_document(audit.Context(clerk.id), voided.id, "Registered twice.")
+    assert routing.get_item(voided.id).state == "pending"  # its routing stays as it stood, on its page
+    assert [row.document_id for row in routing.in_progress()] == [kept.id]
+    assert routing.board_counts(routing.BoardFilter())["pending"] == 1
+    assert [row.document.id for row in routing.board_page(routing.BoardFilter(), 1, 10).items] == [kept.id]
+    assert routing.waiting_for(clerk).in_progress == 1

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from docstore import accounts, audit, clock, database, organisation, registry, routing, workdays
-from docstore.errors import Conflict, Forbidden, Msg, NotFound, ValidationFailed
+from docstore.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
 from docstore.extensions import db
-from docstore.models import ITEM_STATES, AuditEvent, Notification, RoutingItem, Series, Task
+from docstore.messages import in_language, translate
+from docstore.models import ITEM_STATES, TASK_STATES, AuditEvent, Document, Notification, RoutingItem, Series, Task
 from docstore.routing import IllegalTransition
 
 POLICY = registry.UploadPolicy(frozenset({"text"}), 1 << 20, "UTC")
@@ -137,7 +139,7 @@ def test_a_document_goes_from_receipt_to_reply_and_every_step_is_recorded(people
         "Finance to lead, Legal to advise.",
     )
     assert routing.get_item(document.id).state == "proposed"
-    assert routing.get_item(document.id).proposed_department_ids == sorted([p.finance.id, p.legal.id])
+    assert routing.get_item(document.id).proposed_department_ids == [p.finance.id, p.legal.id]  # the lead first
 
     fake_clock.advance(minutes=5)
     instruction = act(
@@ -354,8 +356,10 @@ def test_transitions_out_of_order_are_refused(people, sender):
     error = refused(IllegalTransition, routing.complete_task, ctx(people.ana), task.id, "Again.")
     assert str(error) == "This task is done: it cannot be completed."
     refused(IllegalTransition, routing.forward_task, ctx(people.ana), task.id, people.bo.id)
-    refused(IllegalTransition, routing.instruct, ctx(people.director), document.id, "More.", ("user", people.bo.id))
+    error = refused(ValidationFailed, routing.instruct, ctx(people.director), document.id, "More.", None)
+    assert str(error.errors["lead"]) == "The lead handler has reported: name a new lead to handle it again."
     act(routing.close, ctx(people.clerk), document.id, result="Done.")
+    refused(IllegalTransition, routing.instruct, ctx(people.director), document.id, "More.", ("user", people.bo.id))
     refused(IllegalTransition, routing.close, ctx(people.clerk), document.id, result="Again.")
     outgoing = register_reply(people.clerk, sender, people.office)
     error = refused(Conflict, routing.accept, ctx(people.clerk), outgoing.id)
@@ -406,6 +410,10 @@ def test_a_substitute_instructs_for_a_leader_and_handles_for_an_assignee(people,
     assert routing.acting_as(p.eve, task) == (True, p.carl.id)
     assert routing.acting_as(p.carl, task) == (True, None)
     assert routing.acting_as(p.bo, task) == (False, None)
+    # whom Eve stands in for, read once by a caller asking about many tasks, is taken as given
+    assert routing.acting_as(p.eve, task, represented=[p.carl]) == (True, p.carl.id)
+    assert routing.acting_as(p.eve, task, represented=[]) == (False, None)
+    assert routing.acting_as(p.carl, task, represented=[]) == (True, None)  # his own task, whoever he stands in for
     act(routing.comment, ctx(p.eve), task.id, "On it, for Carl.")
     act(routing.complete_task, ctx(p.eve), task.id, "Answered.")
     task = db.session.get(Task, task.id)
@@ -424,6 +432,26 @@ def test_a_substitute_instructs_for_a_leader_and_handles_for_an_assignee(people,
     assert routing.my_tasks(p.eve) == []
     refused(Forbidden, routing.complete_task, ctx(p.eve), co.id, "Too late.")
     assert audit.verify_chain().intact
+
+
+def test_a_proposal_keeps_its_departments_in_order_the_lead_first(people, sender):
+    p = people
+    assert p.legal.id > p.finance.id  # the lead is not the department with the lowest id
+    document = register(p.clerk, sender)
+    act(routing.accept, ctx(p.clerk), document.id)
+    departments = [p.legal.id, p.finance.id, p.legal.id]  # a department named twice counts once, where it came first
+    act(routing.propose, ctx(p.clerk), document.id, p.director.id, departments, None, "Legal leads.")
+    item = routing.get_item(document.id)
+    assert item.proposed_department_ids == [p.legal.id, p.finance.id]
+    (event,) = events("routing.propose")
+    assert json.loads(event.after)["proposed_department_ids"] == [p.legal.id, p.finance.id]
+    (row,) = routing.to_instruct_page(p.director, 1, 10).items
+    assert [department.id for department in row.departments] == [p.legal.id, p.finance.id]
+    assert [d.id for d in routing.panel(p.director, document).proposal.departments] == [p.legal.id, p.finance.id]
+    for wrong in (["1"], [True], [{"id": p.legal.id}], [p.legal.id, 999_999]):  # what a request to the API may hold
+        error = refused(ValidationFailed, routing.propose, ctx(p.clerk), document.id, p.director.id, wrong, None, "x")
+        assert error.errors == {"department_ids": Msg(N_("Choose existing, active departments."))}
+    assert routing.get_item(document.id).proposed_department_ids == [p.legal.id, p.finance.id]
 
 
 # --- deadlines and inboxes ---------------------------------------------------------------------------------------
@@ -515,3 +543,137 @@ def test_two_people_completing_a_task_at_once_leave_one_completion(app, people, 
     item = db.session.scalars(select(RoutingItem).where(RoutingItem.document_id == document.id)).one()
     assert item.state == "handled"
     assert audit.verify_chain().intact
+
+
+# --- registration, review fixes ----------------------------------------------------------------------------------
+
+
+def test_a_document_registered_before_routing_existed_gets_its_item_when_received(people, sender):
+    document = register(people.clerk, sender)
+    assert routing.get_item(document.id).state == "pending"  # registering put it on the board
+    db.session.execute(delete(RoutingItem).where(RoutingItem.document_id == document.id))  # as before routing
+    db.session.commit()
+    assert routing.in_progress() == []
+    item = act(routing.accept, ctx(people.clerk), document.id, "action")
+    assert (item.document_id, item.state) == (document.id, "accepted")
+
+
+def test_a_leader_instructs_a_handled_document_again_with_a_new_lead(people, sender, make_user, fake_clock):
+    p = people
+    deputy = make_user("deputy", "leader", full_name="Deputy Director")
+    document = instructed(people, sender)  # the director: Finance leads, Carl co-handles
+    lead, _co = tasks_of(document)
+    act(routing.complete_task, ctx(p.ana), lead.id, "Budget checked.")
+    assert routing.get_item(document.id).state == "handled"
+    fake_clock.advance(minutes=5)
+    error = refused(ValidationFailed, routing.instruct, ctx(deputy), document.id, "Review.", None, [("user", p.eve.id)])
+    assert set(error.errors) == {"lead"}  # a new lead, or nothing: the reported handling is over
+    assert routing.get_item(document.id).state == "handled"
+    act(
+        routing.instruct,
+        ctx(deputy),
+        document.id,
+        "Legal reviews the answer.",
+        ("department", p.legal.id),
+        deadline=date(2026, 3, 20),
+    )
+    item = routing.get_item(document.id)
+    assert (item.state, item.deadline) == ("handling", date(2026, 3, 20))
+    assert [(t.role, t.department_id or t.user_id, t.state) for t in tasks_of(document)] == [
+        ("lead", p.finance.id, "done"),  # the first lead's report stands
+        ("co", p.carl.id, "open"),
+        ("lead", p.legal.id, "open"),
+    ]
+    steps = [entry for entry in routing.timeline(document.id) if entry.what == "instruct"]
+    assert [(entry.actor_id, entry.details["from"]) for entry in steps] == [
+        (p.director.id, "accepted"),
+        (deputy.id, "handled"),
+    ]
+    refused(IllegalTransition, routing.close, ctx(p.clerk), document.id, result="Too early.")
+    act(routing.complete_task, ctx(p.carl), tasks_of(document)[-1].id, "Reviewed by Legal.")  # Carl is in Legal
+    assert routing.get_item(document.id).state == "handled"
+
+
+def test_admins_who_act_as_clerks_are_told_of_a_request_for_more_time(people, sender, make_user):
+    admin = make_user("root", "admin")
+    document = instructed(people, sender)
+    lead, _co = tasks_of(document)
+    request = act(routing.request_extension, ctx(people.ana), lead.id, date(2026, 3, 20), "Figures late.")
+    assert told(people.clerk, "extension_requested") == 1 and told(admin, "extension_requested") == 1
+    act(routing.decide_extension, ctx(admin), request.id, True, "")  # and one of them may decide it
+    assert told(people.bo, "extension_requested") == 0
+
+
+def test_more_time_is_not_asked_for_until_a_day_already_past(people, sender, fake_clock):
+    document = instructed(people, sender)  # due Friday 13 March
+    lead, _co = tasks_of(document)
+    act(
+        routing.decide_extension,
+        ctx(people.clerk),
+        act(routing.request_extension, ctx(people.ana), lead.id, date(2026, 3, 16), "More figures.").id,
+        False,
+        "No.",
+    )
+    fake_clock.advance(days=16)  # Wednesday 18 March: the task is overdue
+    error = refused(ValidationFailed, routing.request_extension, ctx(people.ana), lead.id, date(2026, 3, 17), "Late")
+    assert str(error.errors["new_deadline"]) == "The deadline cannot be in the past."
+    refused(ValidationFailed, routing.request_extension, ctx(people.ana), lead.id, date(2026, 3, 12), "Earlier")
+    request = act(routing.request_extension, ctx(people.ana), lead.id, date(2026, 3, 18), "Today, at last.")
+    assert request.new_deadline == date(2026, 3, 18)
+
+
+def test_making_a_listed_reader_required_is_audited(people, sender):
+    p = people
+    document = register(p.clerk, sender)
+    act(routing.accept, ctx(p.clerk), document.id, "information")
+    act(routing.circulate, ctx(p.clerk), document.id, [p.dora.id, p.ana.id])
+    assert act(routing.circulate, ctx(p.clerk), document.id, [p.dora.id]) == []  # nothing changes: nothing recorded
+    assert len(events("routing.circulate")) == 1
+    added = act(routing.circulate, ctx(p.clerk), document.id, [p.dora.id, p.bo.id], required=True)
+    assert [row.user_id for row in added] == [p.bo.id]
+    first, second = events("routing.circulate")
+    assert json.loads(first.after) == {"readers": sorted([p.dora.id, p.ana.id]), "required": False}
+    assert json.loads(second.before) == {"not_required": [p.dora.id]}
+    assert json.loads(second.after) == {"readers": [p.bo.id], "required": True, "made_required": [p.dora.id]}
+    assert [(r.user_id, r.required) for r in routing.unread_readers(document.id)] == [
+        (p.bo.id, True),
+        (p.dora.id, True),
+        (p.ana.id, False),
+    ]
+    refused(IllegalTransition, routing.close, ctx(p.clerk), document.id, result="Read.")
+    assert audit.verify_chain().intact
+
+
+def test_the_open_state_of_a_task_is_not_labelled_with_the_verb_open(app):
+    # "open" is the msgid of the verb elsewhere ("open" a file: "abrir", "打开"): a task to do is not that
+    assert TASK_STATES["open"] == "to do"
+    with in_language("es"):
+        assert translate(Msg(TASK_STATES["open"])) != translate(Msg(N_("open")))
+
+
+def test_the_people_a_document_is_routed_to_may_open_it_while_they_handle_it(people, sender, fake_clock):
+    p = people
+    secret = register(p.clerk, sender, title="Reservado", classification=1)
+    document = instructed(people, sender)  # no department: Finance leads (its members), Carl co-handles
+    act(routing.accept, ctx(p.clerk), secret.id)
+    act(routing.instruct, ctx(p.director), secret.id, "Carl.", ("user", p.carl.id))
+
+    def may_open(user, doc=document) -> bool:
+        viewer = db.session.get(type(user), user.id)
+        allowed = registry.can_view(viewer, db.session.get(Document, doc.id))
+        listed = doc.id in set(db.session.scalars(registry.visible_to(select(Document.id), viewer)))
+        assert allowed == listed, (user.username, doc.title)
+        return allowed
+
+    assert [may_open(u) for u in (p.ana, p.bo, p.carl, p.dora, p.eve, p.li)] == [True, True, True, False, False, False]
+    assert not may_open(p.carl, secret)  # his task does not widen his clearance
+    accounts.add_substitution(SYSTEM, p.carl.id, p.eve.id, MONDAY, MONDAY + timedelta(days=4))
+    assert may_open(p.eve)  # she acts for Carl this week
+    lead, _co = tasks_of(document)
+    act(routing.forward_task, ctx(p.ana), lead.id, p.bo.id)  # the department's task becomes Bo's
+    assert (may_open(p.ana), may_open(p.bo)) == (False, True)
+    act(routing.circulate, ctx(p.clerk), document.id, [p.dora.id])
+    assert may_open(p.dora)
+    fake_clock.advance(days=7)  # Eve's week is over
+    assert not may_open(p.eve)
+    assert (may_open(p.carl), may_open(p.dora)) == (True, True)

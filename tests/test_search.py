@@ -352,7 +352,7 @@ def register(index):
             registered=DAY_ONE + timedelta(days=n),
             level=n % 4,
             owner=100 + n % 2,
-            handlers=(300,) if n in (7, 8) else (),
+            handlers=("u300",) if n in (7, 8) else (),
         )
         for n in range(1, 25)
     ]

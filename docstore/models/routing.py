@@ -42,13 +42,16 @@ ITEM_KINDS: dict[str, str] = {
     "information": N_("For information"),
 }
 
-#: States of a task.
+#: States of a task. The label of "open" is not "open", whose msgid is the verb of "open this file" elsewhere.
 TASK_STATES: dict[str, str] = {
-    "open": N_("open"),
+    "open": N_("to do"),
     "done": N_("done"),
     "forwarded": N_("forwarded"),
     "cancelled": N_("cancelled"),
 }
+
+#: States of a task whose people handle the document: they may open it (see `registry.can_view`) and find it.
+HANDLING_TASK_STATES = ("open", "done")
 
 #: Roles of a task: the one lead handler, or a co-handler.
 TASK_ROLES: dict[str, str] = {
@@ -101,6 +104,25 @@ class RoutingItem(db.Model):
         CheckConstraint(_in("kind", ITEM_KINDS), name="kind_known"),
         Index("ix_routing_item_state_deadline", "state", "deadline"),
     )
+
+    @staticmethod
+    def pending_values(document_id: int, now: datetime) -> dict:
+        """Return the columns of a new item of the document `document_id`, awaiting receipt (on the clerks' board).
+
+        Registering an incoming document inserts it; `routing.ensure_item` does for a document registered earlier.
+        """
+        return {
+            "document_id": document_id,
+            "kind": "action",
+            "state": "pending",
+            "proposal": "",
+            "proposed_department_ids": [],
+            "result": "",
+            "close_reason": "",
+            "return_reason": "",
+            "created_at": now,
+            "updated_at": now,
+        }
 
     def as_dict(self) -> dict:
         """Return the fields the API shows and the audit log records."""

@@ -46,16 +46,24 @@ def _may_handle(user: User, task: Task) -> bool:
 
 
 def acting_as(
-    user: User, task: Task, calendar: workdays.Calendar | None = None, prefer: int | None = None
+    user: User,
+    task: Task,
+    calendar: workdays.Calendar | None = None,
+    prefer: int | None = None,
+    represented: list[User] | None = None,
 ) -> tuple[bool, int | None]:
     """Return whether `user` may act on `task`, and for whom (None: in their own right).
 
     The task's user may act, or for a department task any member of the department; and so may whoever acts for one
     of them today (by the office's date). `prefer` picks whom to act for when the substitute stands in for several.
+    `represented`, when given, is whom `user` stands in for today (as `accounts.represented_by` returns it), read
+    once by a caller asking about many tasks; without it, it is read here.
     """
     if user.active and _may_handle(user, task):
         return True, None
-    candidates = [person for person in _represented(user, calendar) if person.active and _may_handle(person, task)]
+    if represented is None:
+        represented = _represented(user, calendar)
+    candidates = [person for person in represented if person.active and _may_handle(person, task)]
     if not candidates:
         return False, None
     chosen = next((person for person in candidates if person.id == prefer), candidates[0])
@@ -71,12 +79,22 @@ def _handler(ctx: audit.Context, task: Task, calendar: workdays.Calendar | None)
     return user, replace(ctx, acting_for_id=acting_for)
 
 
-def _leader(ctx: audit.Context, item: RoutingItem, calendar: workdays.Calendar | None) -> tuple[User, audit.Context]:
-    """Return the instructing user and the context to record: a leader, or a substitute acting for one today."""
+def _leader(
+    ctx: audit.Context,
+    item: RoutingItem,
+    calendar: workdays.Calendar | None,
+    represented: list[User] | None = None,
+) -> tuple[User, audit.Context]:
+    """Return the instructing user and the context to record: a leader, or a substitute acting for one today.
+
+    `represented`, when given, is whom the user stands in for today (read here without it), as for `acting_as`.
+    """
     user = _actor(ctx)
     if user.has_role(LEADER_ROLE):
         return user, replace(ctx, acting_for_id=None)
-    leaders = [person for person in _represented(user, calendar) if person.active and person.has_role(LEADER_ROLE)]
+    if represented is None:
+        represented = _represented(user, calendar)
+    leaders = [person for person in represented if person.active and person.has_role(LEADER_ROLE)]
     if not leaders:
         raise Forbidden(Msg(N_("Only a leader, or a leader's acting substitute, may instruct.")))
     for wanted in (ctx.acting_for_id, item.proposed_leader_id):

@@ -76,27 +76,16 @@ def _incoming(document_id: int) -> Document:
 def ensure_item(document_id: int) -> RoutingItem:
     """Return the routing item of an incoming document, creating it (pending) if it has none yet.
 
+    Registering an incoming document creates its item; this creates those of documents registered before that.
     Safe when two people do it at once: the database keeps one item per document.
     """
     _incoming(document_id)
     existing = db.session.execute(select(RoutingItem).where(RoutingItem.document_id == document_id)).scalar()
     if existing is not None:
         return existing
-    now = clock.now()
     statement = (
         notifications._insert(RoutingItem.__table__)
-        .values(
-            document_id=document_id,
-            kind="action",
-            state="pending",
-            proposal="",
-            proposed_department_ids=[],
-            result="",
-            close_reason="",
-            return_reason="",
-            created_at=now,
-            updated_at=now,
-        )
+        .values(**RoutingItem.pending_values(document_id, clock.now()))
         .on_conflict_do_nothing(index_elements=[RoutingItem.__table__.c.document_id])
     )
     db.session.execute(statement)

@@ -22,6 +22,7 @@ from docstore.routing.states import (
     _move,
     _move_task,
     _name,
+    _not_past,
     _text,
     get_item,
     get_task,
@@ -60,8 +61,11 @@ def comment(ctx: audit.Context, task_id: int, text: str, calendar: workdays.Cale
 
 
 def _clerk_ids() -> list[int]:
+    """Return the active users who decide requests for more time: the clerks, and the admins who act as clerks."""
     query = (
-        select(UserRole.user_id).join(User, User.id == UserRole.user_id).where(UserRole.role == "clerk", User.active)
+        select(UserRole.user_id)
+        .join(User, User.id == UserRole.user_id)
+        .where(UserRole.role.in_(CLERK_ROLES), User.active)
     )
     return sorted(set(db.session.scalars(query)))
 
@@ -69,11 +73,16 @@ def _clerk_ids() -> list[int]:
 def request_extension(
     ctx: audit.Context, task_id: int, new_deadline: date, reason: str, calendar: workdays.Calendar | None = None
 ) -> ExtensionRequest:
-    """Ask for more time on an open task (its handler); the clerks are told and one of them decides."""
+    """Ask for more time on an open task (its handler); the clerks are told and one of them decides.
+
+    The new deadline is after the current one and not before the office's today (an overdue task asks for a day
+    still to come).
+    """
     task, user, ctx = _open_task_for(ctx, task_id, "extend", calendar)
     reason = _text(reason, "reason")
     if not isinstance(new_deadline, date) or new_deadline <= task.deadline:
         raise ValidationFailed({"new_deadline": Msg(N_("Choose a day after the current deadline."))})
+    _not_past(new_deadline, "new_deadline", calendar)
     request = ExtensionRequest(
         task_id=task.id,
         requested_by_id=user.id,

@@ -59,7 +59,11 @@ def propose(
     text: str,
     calendar: workdays.Calendar | None = None,
 ) -> RoutingItem:
-    """Write the office's proposed handling (拟办): the leader to instruct, the departments and the deadline."""
+    """Write the office's proposed handling (拟办): the leader to instruct, the departments and the deadline.
+
+    `department_ids` name the lead department first, then the others; the order is kept (a department named twice
+    counts once, where it first appears), so that a leader who instructs as proposed makes the first one lead.
+    """
     _user, ctx = _clerk(ctx)
     item = get_item(document_id)
     text = _text(text, "text")
@@ -67,9 +71,14 @@ def propose(
     leader = db.session.get(User, leader_id) if leader_id else None
     if leader is None or not leader.active or not leader.has_role(LEADER_ROLE):
         errors["leader_id"] = Msg(N_("Choose an active leader."))
-    department_ids = sorted(set(department_ids or ()))
-    found = set(db.session.scalars(select(Department.id).where(Department.id.in_(department_ids), Department.active)))
-    if found != set(department_ids):
+    department_ids = list(department_ids or ())
+    if all(isinstance(ident, int) and not isinstance(ident, bool) for ident in department_ids):
+        department_ids = list(dict.fromkeys(department_ids))
+        query = select(Department.id).where(Department.id.in_(department_ids), Department.active)
+        known = set(db.session.scalars(query)) == set(department_ids)
+    else:
+        known = False  # not ids at all (a request to the API)
+    if not known:
         errors["department_ids"] = Msg(N_("Choose existing, active departments."))
     if errors:
         raise ValidationFailed(errors)
@@ -86,6 +95,10 @@ def propose(
         values["deadline"] = deadline
     _move(ctx, item, "propose", ("accepted", "proposed"), "proposed", **values)
     return item
+
+
+#: The states in which a leader may instruct: before handling, during it, and after the lead's report (again).
+INSTRUCTABLE = ("accepted", "proposed", "handling", "handled")
 
 
 @dataclass(frozen=True)
@@ -127,9 +140,11 @@ def instruct(
 ) -> Instruction:
     """Record a leader's instruction (批示) and create the tasks of the lead handler and the co-handlers.
 
-    An item has one open lead task at a time: an instruction that names a lead replaces the open lead task (it is
-    cancelled); one without a lead needs an open lead already. Without a deadline, the document's own deadline
-    applies, else the default deadline of its urgency counted from its receipt in working days.
+    Several leaders may instruct in turn. An item has one open lead task at a time: an instruction that names a
+    lead replaces the open lead task (it is cancelled); one without a lead needs an open lead already. A handled
+    item (its lead reported) is instructed again with a new lead: its handling resumes, the report stays done.
+    Without a deadline, the document's own deadline applies, else the default deadline of its urgency counted from
+    its receipt in working days.
     """
     item = get_item(document_id)
     user, ctx = _leader(ctx, item, calendar)
@@ -148,12 +163,15 @@ def instruct(
         received = document.received_at or document.registered_at
         deadline = document.deadline or _calendar(calendar).default_deadline(received, document.urgency)
     old_state = _lock_item(item)
-    if old_state not in ("accepted", "proposed", "handling"):
+    if old_state not in INSTRUCTABLE:
         raise _illegal("instruct", old_state)
     open_leads = list(
         db.session.scalars(select(Task).where(Task.item_id == item.id, Task.role == "lead", Task.state == "open"))
     )
     if lead_assignee is None and not open_leads:
+        if old_state == "handled":
+            again = N_("The lead handler has reported: name a new lead to handle it again.")
+            raise ValidationFailed({"lead": Msg(again)})
         raise ValidationFailed({"lead": Msg(N_("Name the lead handler."))})
     if old_state != "handling":
         _move(ctx, item, "instruct", (old_state,), "handling", deadline=deadline)  # a lead is named (checked above)
@@ -214,7 +232,11 @@ def instruct(
 
 
 def circulate(ctx: audit.Context, document_id: int, reader_ids: Iterable[int], required: bool = False) -> list[Reader]:
-    """Send a document to readers (传阅), required ones holding up its closing; return the readers added."""
+    """Send a document to readers (传阅), required ones holding up its closing; return the readers added.
+
+    A reader listed already is not sent it again; with `required`, one who was not required becomes so, and the
+    audit event names them. A call that changes nothing records nothing.
+    """
     user, ctx = _clerk(ctx)
     item = get_item(document_id)
     reader_ids = sorted(set(reader_ids or ()))
@@ -226,18 +248,26 @@ def circulate(ctx: audit.Context, document_id: int, reader_ids: Iterable[int], r
         raise _illegal("circulate", state)
     existing = {row.user_id: row for row in db.session.scalars(select(Reader).where(Reader.item_id == item.id))}
     now = clock.now()
-    added = []
+    added: list[Reader] = []
+    made_required: list[int] = []
     for reader_id in reader_ids:
         if reader_id in existing:
-            existing[reader_id].required = existing[reader_id].required or required
+            if required and not existing[reader_id].required:
+                existing[reader_id].required = True
+                made_required.append(reader_id)
             continue
         row = Reader(item_id=item.id, user_id=reader_id, required=required, sent_at=now, sent_by_id=user.id)
         db.session.add(row)
         added.append(row)
+    if not added and not made_required:
+        return added
     db.session.flush()
-    audit.record_event(
-        ctx, "routing.circulate", "routing_item", item.id, after={"readers": reader_ids, "required": required}
-    )
+    after: dict = {"readers": [row.user_id for row in added], "required": required}
+    before: dict | None = None
+    if made_required:
+        before = {"not_required": made_required}
+        after["made_required"] = made_required
+    audit.record_event(ctx, "routing.circulate", "routing_item", item.id, before=before, after=after)
     notifications.notify([row.user_id for row in added], "circulation", item.document, actor=_name(user))
     return added
 

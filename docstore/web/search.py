@@ -39,5 +39,5 @@ def index():
         FACET_TITLES=fulltext.FACET_TITLES,
         REBUILDING=fulltext.REBUILDING,
         FAILED=fulltext.FAILED,
-        office_wide=current_user.has_role(*registry.OFFICE_WIDE_ROLES),
+        office_wide=registry.sees_office_wide(current_user),
     ), status
