@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from docstore import accounts, organisation
+from datetime import date
+
+from docstore import accounts, audit, organisation, registry
 from docstore.models import Correspondent, Department, User
 from tests.conftest import PASSWORD
 
@@ -72,6 +74,36 @@ def test_admin_names_a_substitute_with_dates(app, client, admin, make_user, sign
     assert bad.status_code == 422 and 'id="ends_on-error"' in bad.get_data(as_text=True)
 
 
+#: The note under a register list and the search hits for those who do not see the whole office.
+DEPARTMENT_NOTE = "You see the documents of your department and those you registered, up to your clearance."
+
+
+def test_a_substitute_for_a_leader_is_not_told_they_see_only_their_department(
+    app, client, make_user, sign_in, fake_clock, index_now
+):
+    index_now()  # an (empty) index, for the search page to answer
+    leader = make_user("director", "leader")
+    clerk = make_user("clerk", "clerk")
+    deputy = make_user("deputy", "staff")
+
+    def notes() -> list[bool]:
+        """Return, for the register list and the search page, whether each shows the note (once)."""
+        pages = [client.get("/documents/"), client.get("/search?q=presupuesto")]
+        assert [page.status_code for page in pages] == [200, 200]
+        return [page.get_data(as_text=True).count(DEPARTMENT_NOTE) == 1 for page in pages]
+
+    sign_in("deputy")
+    assert notes() == [True, True]  # said once on each page
+    accounts.add_substitution(audit.SYSTEM, leader.id, deputy.id, date(2026, 3, 2), date(2026, 3, 6))
+    assert notes() == [False, False]  # acting for the leader today (the fake clock's Monday): the whole office
+    fake_clock.advance(days=7)
+    assert notes() == [True, True]  # the substitution is over
+    client.post("/sign-out")
+    sign_in("clerk")
+    assert notes() == [False, False]
+    assert clerk.has_role(*registry.OFFICE_WIDE_ROLES)
+
+
 def test_deactivating_a_busy_department_explains_why_not(app, client, admin, make_user, sign_in):
     department = organisation.create_department(organisation.audit.SYSTEM, code="CW", name="Finance")
     make_user("juan", "staff", department_id=department.id)
@@ -79,6 +111,32 @@ def test_deactivating_a_busy_department_explains_why_not(app, client, admin, mak
     response = client.post(f"/admin/departments/{department.id}/active", data={"active": "0"}, follow_redirects=True)
     assert "Move or deactivate its 1 active users" in response.get_data(as_text=True)
     assert app.extensions["sqlalchemy"].session.get(Department, department.id).active
+
+
+def test_admin_names_the_head_of_a_department_from_its_members_first(app, client, admin, make_user, sign_in):
+    department = organisation.create_department(organisation.audit.SYSTEM, code="CW", name="Finance")
+    fay = make_user("fay", "staff", full_name="Fay Head", department_id=department.id)
+    make_user("al", "staff", full_name="Al Other")
+    sign_in("admin")
+    form = client.get(f"/admin/departments/{department.id}").get_data(as_text=True)
+    members, others = form.index('label="Members of this department"'), form.index('label="Other users"')
+    assert members < form.index("Fay Head") < others < form.index("Al Other")
+    assert 'for="head_id">Head</label>' in form
+    data = {"code": "CW", "name": "Finance", "kind": "department", "parent_id": "", "head_id": str(fay.id)}
+    response = client.post(f"/admin/departments/{department.id}", data=data)
+    assert response.status_code == 302
+    assert organisation.get_department(department.id).head_id == fay.id
+    listing = client.get("/admin/departments").get_data(as_text=True)
+    assert ">Head</th>" in listing and "<td>Fay Head</td>" in listing
+    history = client.get(f"/admin/departments/{department.id}").get_data(as_text=True)
+    assert "Department changed" in history and history.count("Fay Head") >= 2  # the select, and the change
+
+    bad = client.post(f"/admin/departments/{department.id}", data=data | {"head_id": "999999"})
+    assert bad.status_code == 422 and 'id="head_id-error"' in bad.get_data(as_text=True)
+    created = client.post(
+        "/admin/departments/new", data={"code": "LEG", "name": "Legal", "kind": "department", "head_id": str(fay.id)}
+    )
+    assert created.status_code == 302 and organisation.find_department_by_code("LEG").head_id == fay.id
 
 
 def test_audit_log_page_filters_by_action_and_verifies(app, client, admin, make_user, sign_in):

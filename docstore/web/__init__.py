@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from docstore import accounts, clock, database, extraction, indexing, mail, numbering
 from docstore.api import API_PREFIX, json_error
-from docstore.errors import DocstoreError, NotFound
+from docstore.errors import DocstoreError, Msg, NotFound
 from docstore.extensions import db, login_manager
 from docstore.models import (
     CALENDAR_DAY_KINDS,
@@ -28,7 +28,22 @@ from docstore.models import (
     URGENCIES,
 )
 from docstore.notifications import unread_count
-from docstore.web import account, admin, assets, auth, correspondents, main, notifications, registers, search
+from docstore.routing import start_reminder_scheduler
+from docstore.web import (
+    account,
+    admin,
+    assets,
+    auth,
+    chase,
+    correspondents,
+    dashboard,
+    main,
+    notifications,
+    registers,
+    routing,
+    search,
+    tasks,
+)
 from docstore.web.common import LANGUAGES, clearance_names, translate
 
 log = logging.getLogger(__name__)
@@ -82,7 +97,13 @@ def history_value(value, key: str) -> str:
     if key == "roles" and isinstance(value, list):
         return ", ".join(translate(ROLES.get(role, role)) for role in value)
     if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
+        return ", ".join(translate(item) if isinstance(item, Msg) else str(item) for item in value)
+    if isinstance(value, Msg):  # made readable by docstore.history already: a label, a day or an instant
+        return translate(value)
+    if isinstance(value, datetime):
+        return format_datetime(value, "medium")
+    if isinstance(value, date):
+        return format_date(value, "medium")
     if key in ("classification", "clearance") and isinstance(value, int) and 0 <= value < 4:
         return clearance_names()[value]
     labels = {"urgency": URGENCIES, "channel": CHANNELS, "status": STATUSES, "direction": DIRECTIONS}.get(key)
@@ -126,7 +147,21 @@ def register_web(app: Flask, babel: Babel) -> None:
     app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_HOURS"] * 3600
     app.config["REMEMBER_COOKIE_DURATION"] = app.config["REMEMBER_DAYS"] * 86400
 
-    for module in (auth, main, account, admin, correspondents, registers, search, notifications, assets):
+    for module in (
+        auth,
+        main,
+        account,
+        admin,
+        correspondents,
+        registers,
+        routing,
+        tasks,
+        chase,
+        dashboard,
+        search,
+        notifications,
+        assets,
+    ):
         app.register_blueprint(module.bp)
 
     worker_lock = threading.Lock()
@@ -144,6 +179,13 @@ def register_web(app: Flask, babel: Babel) -> None:
             with worker_lock:
                 if "docstore_mail_sender" not in app.extensions:
                     app.extensions["docstore_mail_sender"] = mail.start_embedded_sender(app)
+
+    @app.before_request
+    def _start_reminder_scheduler():
+        if app.config["REMINDERS"] and "docstore_reminders" not in app.extensions:
+            with worker_lock:
+                if "docstore_reminders" not in app.extensions:
+                    app.extensions["docstore_reminders"] = start_reminder_scheduler(app)
 
     @app.before_request
     def _start_search_writer():

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import storage
-from docstore import accounts, books, clock, extraction, numbering, organisation, registry
+from docstore import accounts, books, clock, extraction, numbering, organisation, registry, routing, workdays
 from docstore.errors import DocstoreError, ValidationFailed
 from docstore.history import of as history_of
 from docstore.models import CHANNELS, DIRECTIONS, EXTRACTION_STATES, STATUSES, URGENCIES
@@ -29,6 +29,7 @@ from docstore.web.common import (
     translate,
 )
 from docstore.web.forms import AttachForm, IncomingForm, OutgoingForm, RegistrationForm, SeriesForm, VoidForm
+from docstore.web.routing_forms import panel_forms
 
 bp = Blueprint("registers", __name__)
 CLERKS = registry.CLERK_ROLES
@@ -228,26 +229,33 @@ def index():
         departments=organisation.department_tree(),
         correspondents=registry.active_correspondents(),
         can_register=current_user.has_role(*CLERKS),
-        office_wide=current_user.has_role(*registry.OFFICE_WIDE_ROLES),
+        office_wide=registry.sees_office_wide(current_user),
     )
 
 
 @bp.route("/documents/<int:document_id>")
 @login_required
 def show(document_id: int):
-    document = visible_document(document_id)
+    return document_page(visible_document(document_id))
+
+
+def document_page(document, routing_forms: dict | None = None, status: int = 200):
+    """Render a document's page; a routing view passes the form it sends back with its mistakes (and 422)."""
     history = history_of("document", document.id, 50, viewer=current_user)
+    panel = routing.panel(current_user, document, workdays.calendar_for(current_app.config))
     return render_template(
         "registers/show.html",
         document=document,
         history=history,
         duplicates=registry.duplicates_of(document, current_user),
-        void_form=VoidForm(),
-        attach_form=AttachForm(),
+        void_form=VoidForm(formdata=None),  # blank, also when a routing form comes back with its input
+        attach_form=AttachForm(formdata=None),
         can_edit=current_user.has_role(*CLERKS) and document.status == "registered",
+        routing=panel,
+        routing_forms=panel_forms(panel, routing_forms),
         EXTRACTION_STATES=EXTRACTION_STATES,
         PREVIEWABLE=PREVIEWABLE,
-    )
+    ), status
 
 
 @bp.route("/documents/<int:document_id>/receipt")
