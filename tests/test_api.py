@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -13,6 +14,7 @@ from docstore.extensions import db
 from docstore.models import AuditEvent, Correspondent, Department, User
 from tests.api_support import assert_error
 from tests.conftest import PASSWORD
+from tests.test_audit import SECRETS, route_a_secret
 
 API = "/api/v1"
 SYSTEM = audit.SYSTEM
@@ -328,6 +330,25 @@ def test_department_tree_refuses_a_cycle(app, client, admin_auth):
     assert organisation.get_department(office_id).parent_id is None
 
 
+def test_a_department_head_is_set_through_the_api_as_its_description_says(app, client, admin_auth, staff):
+    created = client.post(
+        f"{API}/departments", json={"code": "CW", "name": "Finance", "head_id": staff.id}, headers=admin_auth
+    )
+    assert created.status_code == 201 and created.get_json()["head_id"] == staff.id
+    department_id = created.get_json()["id"]
+    changed = client.patch(f"{API}/departments/{department_id}", json={"head_id": None}, headers=admin_auth)
+    assert changed.get_json()["head_id"] is None and organisation.get_department(department_id).head_id is None
+    listed = client.get(f"{API}/departments", headers=admin_auth).get_json()["items"]
+
+    schemas = client.get(f"{API}/openapi.json").get_json()["components"]["schemas"]
+    described = schemas["Department"]["properties"]
+    assert set(described) == set(listed[0]) == set(changed.get_json()) | {"depth"}  # every field it sends
+    assert described["head_id"]["type"] == ["integer", "null"]
+    taken = schemas["DepartmentInput"]["properties"]
+    assert set(taken) == {*organisation.DEPARTMENT_FIELDS, "active"}  # every field it takes
+    assert taken["head_id"]["type"] == ["integer", "null"]
+
+
 def test_department_with_active_users_cannot_be_deactivated(app, client, admin_auth, make_user):
     department = organisation.create_department(SYSTEM, code="CW", name="Finance")
     make_user("juan", "staff", department_id=department.id)
@@ -521,6 +542,32 @@ def test_audit_chain_verifies_as_intact(app, client, admin_auth, staff):
     report = client.get(f"{API}/audit-events/verify", headers=admin_auth).get_json()
     assert report == {"intact": True, "checked": count(AuditEvent), "problems": []}
     assert report["checked"] == 4  # two users created, a token, one change
+
+
+def test_audit_events_withhold_the_handling_of_a_document_above_the_admins_clearance(
+    app, client, make_user, sender, fake_clock, token_for
+):
+    o = route_a_secret(make_user, sender)
+    boss = make_user("boss", "admin", clearance=0)
+    chief = make_user("chief", "admin", clearance=3)
+    secret = {("document", str(o.secret.id)), ("routing_item", str(o.item.id)), ("task", str(o.task.id))}
+
+    def events(user: User) -> list[dict]:
+        response = client.get(f"{API}/audit-events?per_page=100", headers=token_for(user)).get_json()
+        assert response["total"] == len(response["items"])  # every event on one page
+        return response["items"]
+
+    low = events(boss)
+    withheld = [event for event in low if event["withheld"]]
+    assert {(event["object_type"], event["object_id"]) for event in withheld} == secret
+    assert len(withheld) == 1 + 5 + 2  # registered; five steps of its handling; a comment and a result on its task
+    assert all(event["before"] is None and event["after"] is None for event in withheld)
+    assert all(event["withheld"] for event in low if (event["object_type"], event["object_id"]) in secret)
+    assert [words for words in SECRETS if words in json.dumps(low)] == []
+    assert any(event["object_type"] == "routing_item" and event["after"] for event in low)  # the open document's
+    high = events(chief)
+    assert [event for event in high if event["withheld"]] == []
+    assert [words for words in SECRETS if words not in json.dumps(high, ensure_ascii=False)] == []
 
 
 @pytest.fixture
