@@ -1,10 +1,11 @@
 """Routing: the handling of an incoming document, from receipt to closing.
 
-An incoming document gets a `RoutingItem`, which moves through explicit states:
+An incoming document gets a `RoutingItem` when it is registered (pending on the clerks' board; `ensure_item` for
+documents registered earlier), which moves through explicit states:
 
     pending ─accept─▶ accepted ─propose─▶ proposed ─instruct─▶ handling ─lead's result─▶ handled ─close─▶ closed
        └─return_to_sender─▶ returned        (information items: accepted ─close─▶ closed)
-    closed / returned ──reopen──▶ handling (when it has tasks) or accepted
+    handled ─instruct (a new lead)─▶ handling;  closed / returned ──reopen──▶ handling (when it has tasks) or accepted
 
 Every change happens in the caller's transaction (the caller commits; on an error it rolls back, as the web layer
 and the API do) and writes an audit event with the actor and, when a substitute acts, whom they act for. Each
@@ -19,19 +20,57 @@ web layer); without one they use the default working week in UTC.
 
 The package: `permissions` (who may act), `states` (finding, locking and moving items and tasks), `transitions` (the
 item's steps, circulation, closing), `tasks` (comments, more time, forwarding, results), `inboxes` (what waits for
-whom) and `history` (the timeline). Import from `docstore.routing` itself: the modules are its inner layout.
+whom), `history` (the timeline), `panel` (one document's routing as a viewer sees it, with what they may do),
+`chasing` (the chase list, reminders, escalation and their scheduler) and `dashboard` (the figures of the charts).
+Import from `docstore.routing` itself: the modules are its inner layout.
 """
 
+from docstore.routing.chasing import (
+    REMINDER_KINDS,
+    ChaseBoard,
+    ChaseRow,
+    DepartmentCount,
+    Reminded,
+    ReminderReport,
+    chase_board,
+    chase_counts,
+    chase_list,
+    remind,
+    remind_overdue,
+    run_reminders,
+    send_reminders,
+    start_reminder_scheduler,
+)
+from docstore.routing.dashboard import Dashboard, DepartmentTasks, HandlingTime, dashboard
 from docstore.routing.history import Entry, timeline
 from docstore.routing.inboxes import (
+    BOARD_STATES,
     BUCKETS,
     DUE_SOON_DAYS,
+    BoardFilter,
+    BoardRow,
+    ProposalRow,
+    ReadingRow,
+    TaskRow,
+    Waiting,
+    board_counts,
+    board_page,
     department_tasks,
+    department_tasks_page,
     handler_ids,
     in_progress,
+    instructing_for,
     my_tasks,
+    my_tasks_page,
+    task_counts,
+    to_instruct_count,
+    to_instruct_page,
     to_read,
+    to_read_count,
+    to_read_page,
+    waiting_for,
 )
+from docstore.routing.panel import Panel, extension_document_id, find_reply, panel, task_document_id
 from docstore.routing.permissions import LEADER_ROLE, acting_as
 from docstore.routing.states import (
     REASON_LIMIT,
@@ -51,6 +90,7 @@ from docstore.routing.tasks import (
     request_extension,
 )
 from docstore.routing.transitions import (
+    INSTRUCTABLE,
     Assignee,
     accept,
     circulate,
@@ -64,38 +104,80 @@ from docstore.routing.transitions import (
 )
 
 __all__ = [
+    "BOARD_STATES",
     "BUCKETS",
     "DUE_SOON_DAYS",
     "LEADER_ROLE",
     "REASON_LIMIT",
     "REFUSALS",
+    "REMINDER_KINDS",
     "TEXT_LIMIT",
     "Assignee",
+    "BoardFilter",
+    "BoardRow",
+    "ChaseBoard",
+    "ChaseRow",
+    "DepartmentCount",
+    "Dashboard",
+    "DepartmentTasks",
+    "HandlingTime",
     "Entry",
+    "INSTRUCTABLE",
     "IllegalTransition",
+    "Panel",
+    "ProposalRow",
+    "ReadingRow",
+    "Reminded",
+    "ReminderReport",
+    "TaskRow",
+    "Waiting",
     "accept",
     "acting_as",
+    "board_counts",
+    "board_page",
+    "chase_board",
+    "chase_counts",
+    "chase_list",
     "circulate",
     "close",
     "co_handler_results",
     "comment",
     "complete_task",
+    "dashboard",
     "decide_extension",
     "department_tasks",
+    "department_tasks_page",
     "ensure_item",
+    "extension_document_id",
+    "find_reply",
     "forward_task",
     "get_item",
     "get_task",
     "handler_ids",
     "in_progress",
     "instruct",
+    "instructing_for",
     "mark_read",
     "my_tasks",
+    "my_tasks_page",
+    "panel",
     "propose",
+    "remind",
+    "remind_overdue",
+    "run_reminders",
     "reopen",
     "request_extension",
     "return_to_sender",
+    "send_reminders",
+    "start_reminder_scheduler",
+    "task_counts",
+    "task_document_id",
     "timeline",
+    "to_instruct_count",
+    "to_instruct_page",
     "to_read",
+    "to_read_count",
+    "to_read_page",
     "unread_readers",
+    "waiting_for",
 ]
