@@ -272,7 +272,7 @@ def test_a_document_goes_from_receipt_to_closing_through_the_api(client, office,
     assert view["closed_by"]["id"] == o.clerk.id and view["actions"] == ["reopen"]
     fake_clock.advance(minutes=5)
     view = step(client, o, "clerk", document_id, "reopen", {"reason": "A follow-up question."})
-    assert view["state"] == "handling" and view["closed_at"] is None
+    assert view["state"] == "accepted" and view["closed_at"] is None  # received again, for a new instruction
 
     timeline = get(client, o, "clerk", f"/documents/{document_id}/routing/timeline")["items"]
     whats = [entry["what"] for entry in timeline]

@@ -227,7 +227,8 @@ def test_a_document_goes_from_receipt_to_reply_and_every_step_is_recorded(people
     fake_clock.advance(minutes=5)
     act(routing.reopen, ctx(clerk), document.id, "The sender asks a follow-up question.")
     item = routing.get_item(document.id)
-    assert (item.state, item.closed_at) == ("handling", None)
+    assert (item.state, item.closed_at) == ("accepted", None)  # received again: back on the clerks' board
+    assert [i.id for i in routing.in_progress()] == [item.id]
 
     steps = [(entry.what, entry.text) for entry in routing.timeline(document.id)]
     assert steps == [
@@ -283,6 +284,67 @@ def test_returned_to_the_sender_with_a_reason_and_reopened(people, sender):
     assert routing.in_progress() == []
     act(routing.reopen, ctx(people.clerk), document.id, "Sent to us again by the ministry.")
     assert routing.get_item(document.id).state == "accepted"  # no tasks: back to received
+
+
+def test_a_reopened_document_is_received_again_for_a_new_proposal_and_instruction(people, sender, fake_clock):
+    """Reopening once sent a handled item back to "handling" with every task done: nobody's to act on."""
+    p = people
+    document = register(p.clerk, sender)
+    act(routing.accept, ctx(p.clerk), document.id, "action")
+    act(routing.propose, ctx(p.clerk), document.id, p.director.id, [p.finance.id], None, "Finance leads.")
+    lead_to = ("department", p.finance.id)
+    act(routing.instruct, ctx(p.director), document.id, "Agreed.", lead_to, [("user", p.carl.id)], date(2026, 3, 13))
+    lead, co = tasks_of(document)
+    act(routing.complete_task, ctx(p.carl), co.id, "No objection.")
+    act(routing.complete_task, ctx(p.ana), lead.id, "Answered.")
+    act(routing.close, ctx(p.clerk), document.id, result="Replied.")
+    fake_clock.advance(hours=2)
+    notified = db.session.query(Notification).count()
+    act(routing.reopen, ctx(p.clerk), document.id, "The sender asks a follow-up question.")
+
+    item = routing.get_item(document.id)
+    assert (item.state, item.closed_at, item.closed_by_id, item.deadline) == ("accepted", None, None, None)
+    assert [i.id for i in routing.in_progress()] == [item.id]  # on the clerks' board, as received
+    assert [(t.id, t.state) for t in tasks_of(document)] == [(lead.id, "done"), (co.id, "done")]  # on the record
+    assert db.session.query(Notification).count() == notified  # nobody is told: the board shows it
+    (entry,) = [e for e in routing.timeline(document.id) if e.what == "reopen"]
+    assert (entry.text, entry.actor_id) == ("The sender asks a follow-up question.", p.clerk.id)
+    assert routing.to_instruct_count(p.director) == 0  # the old proposal is no question to the leader
+
+    # the office proposes again and the leader instructs anew: a new lead, the old tasks kept
+    act(routing.propose, ctx(p.clerk), document.id, p.director.id, [p.legal.id], date(2026, 3, 20), "Legal now.")
+    assert routing.get_item(document.id).state == "proposed"
+    assert routing.to_instruct_count(p.director) == 1
+    act(routing.instruct, ctx(p.director), document.id, "Legal answers.", ("department", p.legal.id))
+    assert [(t.role, t.department_id or t.user_id, t.state) for t in tasks_of(document)] == [
+        ("lead", p.finance.id, "done"),
+        ("co", p.carl.id, "done"),
+        ("lead", p.legal.id, "open"),
+    ]
+    item = routing.get_item(document.id)
+    assert (item.state, item.deadline) == ("handling", date(2026, 3, 23))  # 15 working days from the receipt
+    assert told(p.carl, "task_assigned") == 2  # the first task, then Legal's new one
+
+
+def test_a_reopened_document_may_be_instructed_without_a_new_proposal(people, sender):
+    document = instructed(people, sender, deadline=date(2026, 3, 31))
+    act(routing.close, ctx(people.clerk), document.id, reason="Withdrawn.")
+    act(routing.reopen, ctx(people.clerk), document.id, "Sent again.")
+    item = routing.get_item(document.id)
+    assert (item.state, item.deadline) == ("accepted", date(2026, 3, 31))  # the document's own deadline again
+    act(routing.instruct, ctx(people.director), document.id, "Bo answers.", ("user", people.bo.id))
+    assert [t.state for t in tasks_of(document)] == ["cancelled", "cancelled", "open"]
+    assert routing.get_item(document.id).state == "handling"
+
+
+def test_the_default_deadline_of_a_reopened_document_counts_from_its_reopening(people, sender, fake_clock):
+    document = instructed(people, sender)  # received Monday 2 March, no deadline of its own
+    act(routing.close, ctx(people.clerk), document.id, reason="Withdrawn.")
+    fake_clock.advance(days=30)  # Wednesday 1 April
+    act(routing.reopen, ctx(people.clerk), document.id, "Sent again.")
+    act(routing.instruct, ctx(people.director), document.id, "Bo answers.", ("user", people.bo.id))
+    # 15 working days from 1 April, not from the receipt (23 March, long past)
+    assert [t.deadline for t in tasks_of(document) if t.state == "open"] == [date(2026, 4, 22)]
 
 
 def test_an_information_item_is_circulated_and_closed_without_instruction(people, sender):

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from docstore import audit, clock, notifications, workdays
 from docstore.errors import N_, Msg, NotFound, ValidationFailed
 from docstore.extensions import db
-from docstore.models import ITEM_KINDS, Department, Document, Instruction, Reader, RoutingItem, Task, User
+from docstore.models import (
+    ITEM_KINDS,
+    Department,
+    Document,
+    Instruction,
+    Reader,
+    RoutingItem,
+    RoutingStep,
+    Task,
+    User,
+)
 from docstore.routing.permissions import LEADER_ROLE, _actor, _calendar, _clerk, _leader
 from docstore.routing.states import (
     REASON_LIMIT,
@@ -129,6 +139,13 @@ def _recipients(task: Task) -> list[int]:
     return list(db.session.scalars(select(User.id).where(User.department_id == task.department_id, User.active)))
 
 
+def _handling_start(item: RoutingItem, received: datetime) -> datetime:
+    """Return when the current handling of `item` began: its latest reopening, else the document's receipt."""
+    query = select(func.max(RoutingStep.at)).where(RoutingStep.item_id == item.id, RoutingStep.action == "reopen")
+    reopened = db.session.execute(query).scalar()
+    return clock.as_utc(reopened) if reopened is not None else received
+
+
 def instruct(
     ctx: audit.Context,
     document_id: int,
@@ -144,7 +161,7 @@ def instruct(
     lead replaces the open lead task (it is cancelled); one without a lead needs an open lead already. A handled
     item (its lead reported) is instructed again with a new lead: its handling resumes, the report stays done.
     Without a deadline, the document's own deadline applies, else the default deadline of its urgency counted from
-    its receipt in working days.
+    its receipt (or its latest reopening) in working days.
     """
     item = get_item(document_id)
     user, ctx = _leader(ctx, item, calendar)
@@ -160,7 +177,7 @@ def instruct(
         raise IllegalTransition(Msg(N_("This document is for information only: circulate it and close it.")))
     document = item.document
     if deadline is None:
-        received = document.received_at or document.registered_at
+        received = _handling_start(item, document.received_at or document.registered_at)
         deadline = document.deadline or _calendar(calendar).default_deadline(received, document.urgency)
     old_state = _lock_item(item)
     if old_state not in INSTRUCTABLE:
@@ -372,11 +389,27 @@ def close(
 
 
 def reopen(ctx: audit.Context, document_id: int, reason: str) -> RoutingItem:
-    """Reopen a closed or returned item with a reason: back to handling when it has tasks, else to received."""
+    """Reopen a closed or returned item with a reason: it is received again, for the office to handle anew.
+
+    The item goes back to the clerks' board as received, whatever it went through: its earlier tasks are all done
+    or cancelled, so handling it again needs a new proposal or a new instruction (a leader may instruct a received
+    item). The tasks, instructions, proposal, result and reason stay on the record, and the reason on the timeline;
+    the deadline is the document's own again, as on receipt, until a new instruction sets one. Nobody is notified:
+    the clerks find it on their board, and a leader is asked through a new proposal.
+    """
     _user, ctx = _clerk(ctx)
     reason = _text(reason, "reason", REASON_LIMIT)
     item = get_item(document_id)
-    has_tasks = db.session.execute(select(Task.id).where(Task.item_id == item.id).limit(1)).first() is not None
-    target = "handling" if has_tasks else "accepted"
-    _move(ctx, item, "reopen", ("closed", "returned"), target, note=reason, closed_at=None, closed_by_id=None)
+    deadline = item.document.deadline
+    _move(
+        ctx,
+        item,
+        "reopen",
+        ("closed", "returned"),
+        "accepted",
+        note=reason,
+        deadline=deadline,
+        closed_at=None,
+        closed_by_id=None,
+    )
     return item
