@@ -6,9 +6,11 @@ import json
 import threading
 import time
 from datetime import UTC, date, datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from lxml import html as lxml_html
 from sqlalchemy import select
 
 from docstore import accounts, audit, mail, notifications, organisation, registry, routing, workdays
@@ -324,6 +326,34 @@ def test_a_head_acting_through_a_substitute_hears_of_the_escalation_too(office, 
     assert len(received(p.eve, "escalation")) == 1
 
 
+def test_a_head_who_gets_the_overdue_reminder_is_not_sent_the_escalation_too(office, sender, fake_clock):
+    p = office
+    own = task_for(p, sender, ("user", p.fay.id), date(2026, 3, 5), urgency="extra_urgent", title="Fay's own")
+    move_to(fake_clock, date(2026, 3, 6))  # Friday, a working day: the overdue reminder and the escalation at once
+    assert send() == routing.ReminderReport(overdue=1, escalation=1)
+    assert [n.dedupe_key for n in received(p.fay, "task_overdue")] == [f"overdue:{own.id}:2026-03-05"]
+    assert received(p.fay, "escalation") == []  # the head is the assignee: one notification, not two
+    assert [n.dedupe_key for n in received(p.director, "escalation")] == [f"escalation:{own.id}:2026-03-05"]
+    assert {row.task.id: row.escalated for row in routing.chase_list(workdays.Calendar())} == {own.id: True}
+
+    # A department task: its members are reminded, the head among them; the escalation goes to the leader only.
+    team = task_for(p, sender, ("department", p.finance.id), date(2026, 3, 9), urgency="extra_urgent")
+    move_to(fake_clock, date(2026, 3, 10))
+    assert send() == routing.ReminderReport(overdue=3, escalation=1)
+    assert [n.dedupe_key for n in received(p.fay, "task_overdue")][-1] == f"overdue:{team.id}:2026-03-09"
+    assert received(p.fay, "escalation") == []
+    assert [n.dedupe_key for n in received(p.director, "escalation")][-1] == f"escalation:{team.id}:2026-03-09"
+
+    # On a day off no overdue reminder goes out, so the escalation tells the head too; the reminder follows on Monday.
+    later = task_for(p, sender, ("user", p.fay.id), date(2026, 3, 13), urgency="extra_urgent")
+    move_to(fake_clock, date(2026, 3, 14))  # Saturday
+    assert send() == routing.ReminderReport(escalation=2)
+    assert [n.dedupe_key for n in received(p.fay, "escalation")] == [f"escalation:{later.id}:2026-03-13"]
+    move_to(fake_clock, date(2026, 3, 16))
+    assert send() == routing.ReminderReport(overdue=1)
+    assert send() == routing.ReminderReport()
+
+
 def test_two_schedulers_at_once_send_each_reminder_once(app, office, sender, fake_clock):
     p = office
     task_for(p, sender, ("user", p.ana.id), date(2026, 3, 6), urgency="extra_urgent")
@@ -386,9 +416,10 @@ def mail_settings(settings, smtp_port):
 
 def test_reminders_are_mailed_when_smtp_is_configured(mail_settings, app, office, sender, fake_clock, smtp_port):
     p = office
+    accounts.update_user(SYSTEM, p.director.id, {"email": "diana@example.org"})
     task = task_for(p, sender, ("department", p.finance.id), date(2026, 3, 3), urgency="extra_urgent")
     move_to(fake_clock, date(2026, 3, 4))
-    assert send() == routing.ReminderReport(overdue=3, escalation=2)
+    assert send() == routing.ReminderReport(overdue=3, escalation=1)  # not Fay, the head: she is reminded
     assert act(routing.remind, ctx(p.clerk), task.id) == 3
     db.session.rollback()
     mailed = db.session.execute(
@@ -396,9 +427,9 @@ def test_reminders_are_mailed_when_smtp_is_configured(mail_settings, app, office
         .join(MailOutbox, MailOutbox.notification_id == Notification.id)
         .where(Notification.kind != "task_assigned")  # Fay and Ana were mailed the task itself too
     ).all()
-    # only Fay and Ana have an address: Fay as a member (overdue, chase) and as the head (escalation)
+    # only Fay, Ana and the director have an address: the members are reminded, the director hears of the escalation
     assert sorted(mailed) == sorted(
-        [(p.fay.id, "task_overdue"), (p.ana.id, "task_overdue"), (p.fay.id, "escalation")]
+        [(p.fay.id, "task_overdue"), (p.ana.id, "task_overdue"), (p.director.id, "escalation")]
         + [(p.fay.id, "chase"), (p.ana.id, "chase")]
     )
     server = SmtpServer(smtp_port).start()
@@ -502,6 +533,18 @@ def test_the_chase_page_pages_a_long_list(app, client, sign_in, office, tasks):
     assert "Carl soon" in client.get("/chase/?page=2").get_data(as_text=True)
     past = client.get("/chase/?page=7")
     assert past.status_code == 302 and past.headers["Location"].endswith("page=2")
+
+
+def test_the_task_table_scrolls_in_its_own_box_on_a_phone(client, sign_in, office, tasks):
+    sign_in("lucia")
+    tree = lxml_html.fromstring(client.get("/chase/").get_data(as_text=True))
+    for table in tree.xpath("//main//table"):  # the summary and the tasks: each in a box that scrolls sideways
+        assert "table-scroll" in table.getparent().get("class", "").split()
+    (tasks_table,) = tree.xpath("//main//table[contains(@class, 'chase-list')]")
+    assert tasks_table.xpath(".//span[@class='visually-hidden']")  # the labels that stretched the page
+    # ... which the box holds: it is their containing block (they are absolutely placed), so it clips them
+    with open(Path(client.application.static_folder) / "css" / "app.css", encoding="utf-8") as css:
+        assert ".table-scroll { position: relative; }" in css.read()
 
 
 def test_an_empty_chase_list_says_so(client, sign_in, office):

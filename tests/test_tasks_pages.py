@@ -127,6 +127,11 @@ def numbers(tree) -> list[str]:
     return [text.strip() for text in tree.xpath("//main//*[contains(@class, 'doc-number')]/text()")]
 
 
+def numbers_in(element) -> list[str]:
+    """Return the document numbers within one part of a page (a section, a card), in order."""
+    return [text.strip() for text in element.xpath(".//*[contains(@class, 'doc-number')]/text()")]
+
+
 def text_of(element) -> str:
     return " ".join(element.text_content().split())
 
@@ -398,6 +403,120 @@ def test_the_board_is_for_clerks_with_counts_filters_and_lead_handlers(office, s
     assert page(browse(admin), "/tasks/board") is not None
 
 
+# --- the office's own work ----------------------------------------------------------------------------------------
+
+
+def test_the_office_tab_lists_what_to_receive_close_and_decide_and_the_badge_counts_it(office, sender, browse, app):
+    o = office
+    waiting = register(o.clerk, sender, "Waiting", urgency="extra_urgent")
+    routing.ensure_item(waiting.id)
+    db.session.commit()
+    handled = instructed(o, sender, "Handled", ("user", o.bo.id))
+    act(routing.complete_task, ctx(o.bo), tasks_of(handled)[0].id, "Figures sent.")
+    asked = instructed(o, sender, "Asked", ("user", o.ana.id), deadline=date(2026, 3, 6))
+    (task,) = tasks_of(asked)
+    request = act(routing.request_extension, ctx(o.ana), task.id, date(2026, 3, 20), "The figures come on the 19th.")
+    moot = instructed(o, sender, "Moot", ("user", o.bo.id))
+    act(routing.request_extension, ctx(o.bo), tasks_of(moot)[0].id, date(2026, 3, 27), "Later.")
+    act(routing.forward_task, ctx(o.bo), tasks_of(moot)[0].id, o.ana.id)  # its request needs no decision now
+    clerk = browse(o.clerk)
+
+    home = page(clerk, "/")
+    (entry,) = home.xpath("//header//a[contains(@class, 'tasks-link')]")
+    assert entry.xpath("string(span[@class='nav-count'])") == "3"  # she has no task of her own: the office's work
+    assert entry.get("href") == "/tasks/office"  # the badge leads to where the work is
+    summary = text_of(home.xpath("//section[@class='waiting']")[0])
+    for line in ("1 document to receive", "1 handled document to close", "1 request for more time to decide"):
+        assert line in summary
+    assert routing.office_counts() == routing.OfficeCounts(to_receive=1, to_close=1, extensions=1)
+
+    tree = page(clerk, "/tasks/office")
+    assert tab_counts(tree)["Office to do"] == "3"
+    assert numbers_in(tree.xpath("//section[@id='to-receive']")[0]) == [waiting.number]
+    (closing,) = tree.xpath("//section[@id='to-close']")
+    assert numbers_in(closing) == [handled.number]
+    assert "Bo Li" in text_of(closing) and "Figures sent." in text_of(closing)  # the lead and the result
+    assert closing.xpath(f".//a[@href='/documents/{handled.id}#routing-close']")
+    (card,) = tree.xpath("//section[@id='extensions']//ol[@class='office-requests']/li")
+    assert numbers_in(card) == [asked.number] and moot.number not in text_of(tree)
+    assert "Ana Ruiz asks for more time on the task of Ana Ruiz: until Mar 20, 2026 instead of Mar 6, 2026." in (
+        text_of(card)
+    )
+    assert "The figures come on the 19th." in text_of(card)
+    (form,) = card.xpath(".//form")
+    with app.test_request_context():
+        action = url_for("routing.decide_extension", request_id=request.id)
+    assert (form.get("method"), form.get("action")) == ("post", action)
+    assert form.xpath("string(.//input[@name='next']/@value)") == "/tasks/office"
+    assert [b.get("value") for b in form.xpath(".//button[@name='decision']")] == ["approve", "refuse"]
+    note = form.xpath(".//input[@name='note']")[0]
+    assert form.xpath(f"string(.//label[@for='{note.get('id')}'])") == "Note to the requester"
+
+    mine = page(clerk, "/tasks/")  # no task of her own: My tasks says where her work is
+    assert "You have no open tasks." in text_of(mine)
+    (elsewhere,) = mine.xpath("//section[@class='elsewhere']")
+    assert elsewhere.xpath(".//a/@href") == ["/tasks/office"]
+    assert "1 document to receive · 1 handled document to close · 1 request for more time to decide" in (
+        text_of(elsewhere)
+    )
+
+    response = clerk.post(action, data={"decision": "approve", "note": "Fine.", "next": "/tasks/office"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/tasks/office")
+    db.session.expire_all()
+    assert db.session.get(Task, task.id).deadline == date(2026, 3, 20)
+    tree = page(clerk, "/tasks/office")
+    assert "More time is given, until Mar 20, 2026." in text_of(tree)
+    assert tree.xpath("//section[@id='extensions']//form") == [] and tab_counts(tree)["Office to do"] == "2"
+    again = clerk.post(action, data={"decision": "refuse", "next": "/tasks/office"})  # decided already: said so
+    assert again.status_code == 302 and again.headers["Location"].endswith("/tasks/office")
+    assert db.session.get(Task, task.id).deadline == date(2026, 3, 20)
+
+    page(browse(o.ana), "/tasks/office", 403)
+    assert "Office to do" not in tab_counts(page(browse(o.ana), "/tasks/"))
+    (entry,) = page(browse(o.ana), "/").xpath("//header//a[contains(@class, 'tasks-link')]")
+    assert entry.get("href") == "/tasks/"  # her own task: My tasks
+    assert "document to receive" not in text_of(page(browse(o.ana), "/"))
+
+
+def test_the_office_tab_shows_the_first_rows_of_each_group_and_links_the_rest(small_pages, office, sender, browse):
+    o = office
+    for n in range(3):
+        routing.ensure_item(register(o.clerk, sender, f"Waiting {n}").id)
+    db.session.commit()
+    tree = page(browse(o.clerk), "/tasks/office")
+    (receiving,) = tree.xpath("//section[@id='to-receive']")
+    assert len(numbers_in(receiving)) == 2 and "3" in receiving.xpath("string(h2/span)")
+    assert receiving.xpath(".//a[text()='All 3 on the board']/@href") == ["/tasks/board?state=pending"]
+
+
+def test_a_leader_without_tasks_is_pointed_to_what_waits_for_instruction(office, sender, browse):
+    o = office
+    for title in ("Budget", "Audit"):
+        proposed(o, sender, title, o.director, [o.finance])
+    director = browse(o.director)
+
+    tree = page(director, "/tasks/")
+    (entry,) = tree.xpath("//header//a[contains(@class, 'tasks-link')]")
+    assert entry.xpath("string(span[@class='nav-count'])") == "2" and entry.get("href") == "/tasks/instruct"
+    assert "You have no open tasks." in text_of(tree)
+    (elsewhere,) = tree.xpath("//section[@class='elsewhere']")
+    assert elsewhere.xpath(".//a/@href") == ["/tasks/instruct"]
+    assert "To instruct: 2 documents to instruct" in text_of(elsewhere)
+    assert "Office to do" not in tab_counts(tree)
+
+    quiet = page(browse(o.deputy), "/tasks/")  # nothing waits anywhere: the plain sentence, the plain link
+    assert quiet.xpath("//section[@class='elsewhere']") == []
+    assert quiet.xpath("//header//a[contains(@class, 'tasks-link')]/@href") == ["/tasks/"]
+    done_tab = page(director, "/tasks/?bucket=done")  # the pointers belong to "To do" only
+    assert done_tab.xpath("//section[@class='elsewhere']") == []
+
+
+def test_the_to_instruct_intro_has_no_chinese_terms_in_english(office, browse):
+    intro = text_of(page(browse(office.director), "/tasks/instruct").xpath("//main/p")[0])
+    assert intro.startswith("The documents the office has proposed to you for your instruction.")
+    assert "拟办" not in intro and "批示" not in intro
+
+
 # --- paging, tabs, header, home ------------------------------------------------------------------------------------
 
 
@@ -507,6 +626,7 @@ def test_a_void_document_leaves_every_work_page_and_count(office, sender, browse
     waiting = register(o.clerk, sender, "Waiting")
     kept = instructed(o, sender, "Kept", ("user", o.bo.id))
     voided = (tasked, done, circular, offered, waiting)
+    assert tab_counts(page(browse(o.clerk), "/tasks/board"))["Office to do"] == "2"  # Waiting to receive, Done to close
 
     def seen() -> dict[str, list[str]]:
         ana, director, clerk = browse(o.ana), browse(o.director), browse(o.clerk)
@@ -545,6 +665,7 @@ def test_a_void_document_leaves_every_work_page_and_count(office, sender, browse
     assert tab_counts(page(browse(o.director), "/tasks/"))["To instruct"] == ""
     clerk_tree = page(browse(o.clerk), "/tasks/board")
     assert tab_counts(clerk_tree)["In progress"] == "1"
+    assert tab_counts(clerk_tree)["Office to do"] == ""  # the voided document no longer waits for receipt
     states = {a.text.strip(): a.xpath("string(span)") for a in clerk_tree.xpath("//nav[contains(@class, 'subtabs')]/a")}
     assert states["All"] == "1" and states["Awaiting receipt"] == "0" and states["Being handled"] == "1"
     (entry,) = page(browse(o.ana), "/").xpath("//header//a[contains(@class, 'tasks-link')]")

@@ -7,7 +7,8 @@ person, so a reminder happens at most once however often the job runs, and howev
 - ``due_soon:<task>:<deadline>`` — the task's people, when the deadline is a few working days away;
 - ``overdue:<task>:<deadline>`` — the task's people, once the deadline has passed;
 - ``escalation:<task>:<deadline>`` — an extra-urgent task overdue: the head of the assignee's department and the
-  leader whose instruction created the task;
+  leader whose instruction created the task, but not those who get the overdue reminder of the task at the same
+  time (a head who is the assignee, or a member of the department it is for, is told once);
 - ``chase:<task>:<day>`` — a clerk's reminder, at most once per task per office day.
 
 The keys carry the deadline, so more time given re-arms the reminders for the new deadline. A task's people are
@@ -397,20 +398,25 @@ def _escalation_people(task: Task) -> list[int]:
     return people
 
 
-def _send(item: _Due, today: date) -> int:
-    """Send one reminder in the current transaction, unless the task changed meanwhile; return how many were told."""
+def _send(item: _Due, today: date, working: bool) -> int:
+    """Send one reminder in the current transaction, unless the task changed meanwhile; return how many were told.
+
+    On a working day the task's people get its overdue reminder, so its escalation leaves them out: a head who is
+    also the assignee hears of the task once. On a day off they get no reminder, and the escalation tells them too.
+    """
     task = db.session.get(Task, item.task_id)
     if task is None or task.state != "open" or task.deadline != item.deadline or task.item.document.status == "void":
         return 0  # done, forwarded, given more time or voided since it was read: the next run sees it as it is now
     document = task.item.document
+    reminded = _with_substitutes(_recipients(task), today)
     if item.kind == "escalation":
         assignee = _name(task.user) if task.user is not None else task.department.name
-        people = _with_substitutes(_escalation_people(task), today)
+        told = set(reminded) if working else set()
+        people = [person for person in _with_substitutes(_escalation_people(task), today) if person not in told]
         return notifications.notify(
             people, "escalation", document, key=item.key, assignee=assignee, deadline=task.deadline
         )
-    people = _with_substitutes(_recipients(task), today)
-    return notifications.notify(people, item.kind, document, key=item.key, deadline=task.deadline)
+    return notifications.notify(reminded, item.kind, document, key=item.key, deadline=task.deadline)
 
 
 def send_reminders(calendar: workdays.Calendar | None = None, days_before: int = DUE_SOON_DAYS) -> ReminderReport:
@@ -423,7 +429,8 @@ def send_reminders(calendar: workdays.Calendar | None = None, days_before: int =
     db.session.commit()
     today = calendar.today()
     until = calendar.add_working_days(today, days_before)
-    due = _due_reminders(today, until, calendar.is_working_day(today))
+    working = calendar.is_working_day(today)
+    due = _due_reminders(today, until, working)
     sent = _sent_keys(due)
     db.session.commit()
     report = ReminderReport()
@@ -432,7 +439,7 @@ def send_reminders(calendar: workdays.Calendar | None = None, days_before: int =
             continue
         with database.writing():
             try:
-                count = _send(item, today)
+                count = _send(item, today, working)
                 db.session.commit()
             except Exception:
                 db.session.rollback()

@@ -1,11 +1,11 @@
-"""What waits for whom: the task inboxes, the reading list, the leaders' list, the clerks' board and the handlers.
+"""What waits for whom: the task inboxes, the reading list, the leaders' list, the clerks' board and their own work.
 
 Each list comes as a plain list (`my_tasks`, `department_tasks`, `to_read`, `in_progress`) and as a page of rows
-for the work pages (`my_tasks_page`, `department_tasks_page`, `to_read_page`, `to_instruct_page`, `board_page`),
-with the counts that label their tabs (`task_counts`, `board_counts`, `waiting_for`). Extra-urgent items come first
-everywhere: they are pinned to the top of every inbox. A void document is in none of them (`_in_force`): a number
-cancelled after it was routed leaves its routing as it stood, with nothing left to do, and the chase list and the
-dashboard leave it out too.
+for the work pages (`my_tasks_page`, `department_tasks_page`, `to_read_page`, `to_instruct_page`, `board_page`,
+`office_work`), with the counts that label their tabs (`task_counts`, `board_counts`, `office_counts`,
+`waiting_for`). Extra-urgent items come first everywhere: they are pinned to the top of every inbox. A void document
+is in none of them (`_in_force`): a number cancelled after it was routed leaves its routing as it stood, with
+nothing left to do, and the chase list and the dashboard leave it out too.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from docstore import workdays
 from docstore.extensions import db
-from docstore.models import Department, Document, Reader, RoutingItem, Task, User
+from docstore.models import Department, Document, ExtensionRequest, Reader, RoutingItem, Task, User
 from docstore.pagination import Page, paginate
 from docstore.registry import CLERK_ROLES, visible_ids
 from docstore.routing.permissions import LEADER_ROLE, _calendar, _may_handle, _represented
@@ -428,6 +428,108 @@ def board_counts(criteria: BoardFilter) -> dict[str, int]:
     return {state: found.get(state, 0) for state in BOARD_STATES}
 
 
+# --- the office's own work -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfficeCounts:
+    """How much of the office's own work waits for its clerks.
+
+    `to_receive`: documents awaiting receipt; `to_close`: handled documents to close; `extensions`: requests for
+    more time on open tasks, waiting for a decision.
+    """
+
+    to_receive: int = 0
+    to_close: int = 0
+    extensions: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.to_receive + self.to_close + self.extensions
+
+
+@dataclass(frozen=True)
+class ExtensionRow:
+    """A request for more time waiting for a clerk's decision, with its task and document."""
+
+    request: ExtensionRequest
+
+    @property
+    def task(self) -> Task:
+        return self.request.task
+
+    @property
+    def document(self) -> Document:
+        return self.request.task.item.document
+
+
+@dataclass(frozen=True)
+class OfficeWork:
+    """The office's own work: the first rows of each group (as many as asked for), and the counts of all."""
+
+    to_receive: list[BoardRow]
+    to_close: list[BoardRow]
+    extensions: list[ExtensionRow]
+    counts: OfficeCounts
+
+
+def _pending_extensions() -> Select:
+    """Return the requests for more time waiting for a decision on open tasks of documents in force.
+
+    A request left pending on a task done, forwarded or cancelled since needs no decision: it is not listed.
+    """
+    return (
+        select(ExtensionRequest)
+        .join(Task, Task.id == ExtensionRequest.task_id)
+        .join(RoutingItem, RoutingItem.id == Task.item_id)
+        .join(Document, Document.id == RoutingItem.document_id)
+        .where(ExtensionRequest.state == "pending", Task.state == "open", _in_force())
+    )
+
+
+def _pending_extension_count() -> int:
+    return db.session.execute(select(func.count()).select_from(_pending_extensions().subquery())).scalar_one()
+
+
+def office_counts() -> OfficeCounts:
+    """Return how much of the office's own work waits: documents to receive, to close, requests to decide.
+
+    Two queries; the header counts them for clerks through `waiting_for`.
+    """
+    states = board_counts(BoardFilter())
+    return OfficeCounts(states["pending"], states["handled"], _pending_extension_count())
+
+
+def office_work(limit: int) -> OfficeWork:
+    """Return the office's own work for its clerks, at most `limit` rows of each group, extra-urgent first.
+
+    Documents to receive and to close come as the board orders them (then by deadline, then oldest first); requests
+    for more time by their task's deadline, then oldest first.
+    """
+    limit = max(1, limit)
+    to_receive = board_page(BoardFilter(state="pending"), 1, limit)
+    to_close = board_page(BoardFilter(state="handled"), 1, limit)
+    task = joinedload(ExtensionRequest.task)
+    query = (
+        _pending_extensions()
+        .options(
+            task.joinedload(Task.item).joinedload(RoutingItem.document),
+            task.joinedload(Task.user),
+            task.joinedload(Task.department),
+            joinedload(ExtensionRequest.requested_by),
+            joinedload(ExtensionRequest.acting_for),
+        )
+        .order_by(_urgency_first(), Task.deadline, ExtensionRequest.created_at, ExtensionRequest.id)
+    )
+    extensions = paginate(query, 1, limit)
+    return OfficeWork(
+        to_receive=to_receive.items,
+        to_close=to_close.items,
+        extensions=[ExtensionRow(request) for request in extensions.items],
+        counts=OfficeCounts(to_receive.total, to_close.total, extensions.total),
+    )
+
+
 # --- all of it at a glance -----------------------------------------------------------------------------------------
 
 
@@ -442,32 +544,43 @@ class Waiting:
     instructs: bool = False
     #: The items in progress, for the office's clerks (None for others).
     in_progress: int | None = None
+    #: The office's own work, for its clerks (None for others).
+    office: OfficeCounts | None = None
 
     @property
     def open_tasks(self) -> int:
         return self.tasks["todo"]
 
     @property
+    def office_total(self) -> int:
+        return self.office.total if self.office is not None else 0
+
+    @property
     def total(self) -> int:
-        """Return what the header's badge counts: open tasks, unread documents to read and items to instruct."""
-        return self.open_tasks + self.to_read + self.to_instruct
+        """Return what the header's badge counts: open tasks, documents to read and to instruct, the office's work.
+
+        The office's work counts for its clerks only (None for the others).
+        """
+        return self.open_tasks + self.to_read + self.to_instruct + self.office_total
 
 
 def waiting_for(user: User, calendar: workdays.Calendar | None = None) -> Waiting:
-    """Return what waits for `user` today, in four or five small queries (the header shows it on every page)."""
+    """Return what waits for `user` today, in four to six small queries (the header shows it on every page)."""
     calendar = _calendar(calendar)
     people = _people(user, calendar)
     leaders = _leaders(people)
-    in_progress_count = None
+    in_progress_count = office = None
     if user.has_role(*CLERK_ROLES):
-        query = select(func.count()).select_from(_board_query(BoardFilter()).subquery())
-        in_progress_count = db.session.execute(query).scalar_one()
+        states = board_counts(BoardFilter())
+        in_progress_count = sum(states.values())
+        office = OfficeCounts(states["pending"], states["handled"], _pending_extension_count())
     return Waiting(
         tasks=_task_counts(people, calendar),
         to_read=to_read_count(user),
         to_instruct=_to_instruct_count(leaders),
         instructs=bool(leaders),
         in_progress=in_progress_count,
+        office=office,
     )
 
 

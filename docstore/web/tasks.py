@@ -1,4 +1,4 @@
-"""What waits for the signed-in user: my tasks, my department's, what to read and instruct, the clerks' board."""
+"""What waits for the signed-in user: my tasks, my department's, to read, to instruct, the office's work, the board."""
 
 from __future__ import annotations
 
@@ -35,9 +35,29 @@ def has_endpoint(name: str) -> bool:
     return name in current_app.view_functions
 
 
+def work_url() -> str:
+    """Return where the header's "Tasks" entry leads: My tasks, or while they are empty, the first tab with work.
+
+    The badge beside the entry counts what waits everywhere; a user with no open task of their own (a leader with
+    proposals to instruct, a clerk with the office's work) lands where that work is. The "My tasks" tab itself
+    always shows My tasks.
+    """
+    work = waiting()
+    if not work.open_tasks:
+        elsewhere = (
+            (work.to_read, "tasks.read"),
+            (work.to_instruct, "tasks.instruct"),
+            (work.office_total, "tasks.office"),
+        )
+        for count, endpoint in elsewhere:
+            if count:
+                return url_for(endpoint)
+    return url_for("tasks.index")
+
+
 @bp.app_context_processor
 def _work_globals():
-    return {"waiting": waiting, "has_endpoint": has_endpoint}
+    return {"waiting": waiting, "has_endpoint": has_endpoint, "work_url": work_url}
 
 
 def _past_the_end(page: Page, endpoint: str):
@@ -95,6 +115,18 @@ def instruct():
     page = routing.to_instruct_page(current_user, page_number(), page_size(), office_calendar())
     return _past_the_end(page, "tasks.instruct") or render_template(
         "tasks/instruct.html", page=page, here=_here(), **_dates()
+    )
+
+
+@bp.route("/office")
+@roles_required(*registry.CLERK_ROLES)
+def office():
+    return render_template(
+        "tasks/office.html",
+        office=routing.office_work(page_size()),
+        here=_here(),
+        text_limit=routing.TEXT_LIMIT,
+        **_dates(),
     )
 
 
