@@ -128,8 +128,19 @@ def send(browser: Browser, url: str, data: dict | None = None, status: int = 302
     return None, html.fromstring(response.text)
 
 
-def flashes(tree) -> list[str]:
+def top_flashes(tree) -> list[str]:
+    """Return the messages at the top of the page."""
     return [text_of(element) for element in tree.xpath("//main/p[contains(@class, 'flash')]")]
+
+
+def panel_flashes(tree) -> list[str]:
+    """Return the messages at the top of the routing panel (those of a routing step just done)."""
+    return [text_of(element) for element in tree.xpath("//div[@id='routing-messages']/p[contains(@class, 'flash')]")]
+
+
+def flashes(tree) -> list[str]:
+    """Return every message of the page, wherever it is shown."""
+    return top_flashes(tree) + panel_flashes(tree)
 
 
 def state_badge(tree) -> str:
@@ -268,13 +279,13 @@ def test_a_document_is_carried_from_receipt_to_closing_through_the_pages(office,
     _location, tree = send(clerk, f"{base}/circulate", {"reader_ids": [o.director.id]})
     readers = [text_of(li) for li in tree.xpath("//ul[@id='routing-readers']/li")]
     assert readers == ["Dora Diaz required — not read yet", "Diana Director — not read yet"]
-    assert tree.get_element_by_id("routing-close-result").text.strip() == "Budget approved; reply drafted."  # prefilled
+    assert not has(tree, "routing-close-form")  # closing waits for Dora: no form sure to fail
     reply = register_reply(o.clerk, sender, o.bgs)
     before = audit_count()
     _location, tree = send(clerk, f"{base}/close", {"result": "Replied.", "reply_number": reply.number})
     assert flashes(tree) == [
         "Closing waits for the required readers who have not read it yet: Dora Diaz."
-    ]  # the message says who
+    ]  # a form sent all the same: the message says who
     assert state_badge(tree) == "handled" and audit_count() == before
     assert "Closing waits for: Dora Diaz." in text_of(tree.get_element_by_id("routing-close"))
 
@@ -285,6 +296,8 @@ def test_a_document_is_carried_from_receipt_to_closing_through_the_pages(office,
     assert flashes(tree) == ["Marked as read."]
     assert not has(tree, "routing-read-form")
 
+    tree = page(clerk, document)
+    assert tree.get_element_by_id("routing-close-result").text.strip() == "Budget approved; reply drafted."  # prefilled
     fake_clock.advance(minutes=5)
     _location, tree = send(
         clerk, f"{base}/close", {"result": "Replied with the budget.", "reply_number": f" {reply.number.lower()} "}
@@ -299,7 +312,7 @@ def test_a_document_is_carried_from_receipt_to_closing_through_the_pages(office,
     fake_clock.advance(minutes=5)
     _location, tree = send(clerk, f"{base}/reopen", {"reason": "The sender asks a follow-up question."})
     assert flashes(tree) == [f"{document.number} is reopened."]
-    assert state_badge(tree) == "being handled"
+    assert state_badge(tree) == "received"  # to be handled anew: proposed or instructed again
 
     # every step is on the timeline, in order, with who did it and what was written
     steps = timeline(tree)
@@ -951,3 +964,188 @@ def test_a_substitutes_panel_reads_the_substitutions_once_however_many_tasks(off
     substitution_reads(small)
     assert len(page(li, large).xpath("//article[starts-with(@id, 'my-task-')]")) == 5
     assert substitution_reads(large) == substitution_reads(small)
+
+
+# --- where things are on the page ----------------------------------------------------------------------------------
+
+
+def test_a_steps_message_is_shown_once_inside_the_panel_where_the_page_lands_and_is_focusable(office, sender, browse):
+    o = office
+    document = register(o.clerk, sender)
+    base = f"/documents/{document.id}/routing"
+    clerk = browse(o.clerk)
+
+    location, tree = send(clerk, f"{base}/accept", {"kind": "action"})
+    assert location.endswith("#routing")
+    assert top_flashes(tree) == []  # not at the top of the page as well
+    assert panel_flashes(tree) == [f"{document.number} is received for action: propose its handling."]
+    (box,) = tree.xpath("//section[@id='routing']/div[@id='routing-messages']")  # inside the panel, at its top
+    assert box.getparent().index(box) == 1  # right under the panel's heading
+    assert box.get("tabindex") == "-1" and box.get("data-focus-on-load") is not None  # app.js moves the focus there
+    assert box.xpath("./p/@role") == ["status"]
+    script = clerk.get("/static/js/app.js")
+    assert 'querySelector("[data-focus-on-load]")' in script.text
+    script.close()
+    assert panel_flashes(page(clerk, document)) == []  # said once
+
+    _location, tree = send(clerk, f"{base}/accept", {"kind": "action"})  # refused: said as an alert, in the panel
+    assert top_flashes(tree) == []
+    assert tree.xpath("//div[@id='routing-messages']/p/@role") == ["alert"]
+    assert panel_flashes(tree) == ["This document is received: it cannot be received now."]
+
+    other = register(o.clerk, sender)  # a step sent from another page goes back there, with its message at the top
+    location, tree = send(clerk, f"/documents/{other.id}/routing/accept", {"kind": "action", "next": "/tasks/"})
+    assert location == "/tasks/"
+    assert top_flashes(tree) == [f"{other.number} is received for action: propose its handling."]
+
+
+def test_a_handlers_comment_comes_before_the_result_and_the_lead_is_told_the_result_ends_the_handling(
+    office, sender, browse
+):
+    o = office
+    document = instructed(o, sender, browse)
+    lead, co = tasks_of(document)
+
+    tree = page(browse(o.ana), document)  # Finance: the lead task
+    article = tree.get_element_by_id(f"my-task-{lead.id}")
+    forms = article.xpath("./form/@id")
+    assert forms == [f"task-{lead.id}-comment-form", f"task-{lead.id}-complete-form"]  # a comment sent loses no result
+    result = tree.get_element_by_id(f"task-{lead.id}-complete-form")
+    assert result.get("data-confirm") == f"Report this result and end the handling of {document.number}?"
+    assert text_of(tree.get_element_by_id(f"task-{lead.id}-complete-ends")) == "This ends the handling of the document."
+    button = tree.get_element_by_id(f"task-{lead.id}-complete-submit")
+    assert button.get("aria-describedby") == f"task-{lead.id}-complete-ends"
+    assert "The co-handlers' results are in the table above." in text_of(article)
+
+    tree = page(browse(o.carl), document)  # Legal: a co-handler's result ends nothing
+    article = tree.get_element_by_id(f"my-task-{co.id}")
+    assert article.xpath("./form/@id") == [f"task-{co.id}-comment-form", f"task-{co.id}-complete-form"]
+    assert tree.get_element_by_id(f"task-{co.id}-complete-form").get("data-confirm") is None
+    assert not has(tree, f"task-{co.id}-complete-ends")
+    assert "The co-handlers' results are in the table above." not in text_of(article)
+
+    # a result that comes back with a mistake keeps what was typed
+    too_long = "Budget checked. " * 700  # over the limit of 10,000 characters
+    _location, tree = send(browse(o.ana), f"/tasks/{lead.id}/complete", {"result": too_long}, status=422)
+    assert tree.get_element_by_id(f"task-{lead.id}-complete-result").text.strip() == too_long.strip()
+
+
+def test_the_lead_alone_is_not_told_about_co_handlers(office, sender, browse):
+    o = office
+    document = register(o.clerk, sender)
+    act(routing.accept, ctx(o.clerk), document.id, "action")
+    act(routing.instruct, ctx(o.director), document.id, "Ana handles it.", ("user", o.ana.id), [], date(2026, 3, 13))
+    (task,) = tasks_of(document)
+    article = page(browse(o.ana), document).get_element_by_id(f"my-task-{task.id}")
+    assert "co-handlers" not in text_of(article)
+    assert "This ends the handling of the document." in text_of(article)
+
+
+def test_the_details_name_the_handling_deadline_when_the_document_has_none(office, sender, browse):
+    o = office
+    document = register(o.clerk, sender)
+    clerk = browse(o.clerk)
+    assert text_of(page(clerk, document).get_element_by_id("document-deadline")) == "—"  # not received yet
+
+    act(routing.accept, ctx(o.clerk), document.id, "action")
+    act(routing.instruct, ctx(o.director), document.id, "Go.", ("user", o.ana.id), [], date(2026, 3, 13))
+    tree = page(clerk, document)
+    deadline = tree.get_element_by_id("document-deadline")
+    assert text_of(deadline) == "Handling due Mar 13, 2026"
+    assert deadline.xpath(".//a/@href") == ["#routing"]
+    assert text_of(tree.get_element_by_id("routing-deadline")) == "Due Mar 13, 2026"  # the panel agrees
+
+    own = register(
+        o.clerk, sender, deadline=date(2026, 3, 20)
+    )  # the document's own deadline, the same as the handling's
+    act(routing.accept, ctx(o.clerk), own.id, "action")
+    act(routing.instruct, ctx(o.director), own.id, "Go.", ("user", o.ana.id), [], None)
+    assert text_of(page(clerk, own).get_element_by_id("document-deadline")) == "Mar 20, 2026"
+
+    act(routing.instruct, ctx(o.director), own.id, "Sooner.", ("user", o.bo.id), [], date(2026, 3, 16))
+    both = "Mar 20, 2026 · Handling due Mar 16, 2026"
+    assert text_of(page(clerk, own).get_element_by_id("document-deadline")) == both
+
+
+def test_closing_is_not_offered_while_required_readers_have_not_read_it(office, sender, browse):
+    o = office
+    document = register(o.clerk, sender)
+    act(routing.accept, ctx(o.clerk), document.id, "information")
+    act(routing.circulate, ctx(o.clerk), document.id, [o.dora.id, o.ana.id], True)
+    clerk = browse(o.clerk)
+    tree = page(clerk, document)
+    close = tree.get_element_by_id("routing-close")
+    assert not has(tree, "routing-close-form") and not close.xpath(".//button")
+    assert text_of(tree.get_element_by_id("routing-close-waits")) == "Closing waits for: Ana Ruiz, Dora Diaz."
+
+    act(routing.mark_read, ctx(o.dora), document.id)
+    assert not has(page(clerk, document), "routing-close-form")  # Ana still has to read it
+    act(routing.mark_read, ctx(o.ana), document.id)
+    tree = page(clerk, document)
+    assert has(tree, "routing-close-form") and not has(tree, "routing-close-waits")
+
+
+def test_an_information_items_closing_asks_for_its_outcome_and_no_reply(office, sender, browse):
+    o = office
+    document = register(o.clerk, sender)
+    act(routing.accept, ctx(o.clerk), document.id, "information")
+    tree = page(browse(o.clerk), document)
+    form = tree.get_element_by_id("routing-close-form")
+    assert form.xpath(".//*[@name]/@name") == ["csrf_token", "result"]  # no reason, no reply number
+    assert text_of(form.xpath(".//label[@for='routing-close-result']")[0]) == "Outcome"
+    assert tree.get_element_by_id("routing-close-result").get("required") is not None
+    _location, tree = send(browse(o.clerk), f"/documents/{document.id}/routing/close", {"result": "Filed."})
+    assert state_badge(tree) == "closed"
+
+
+def test_an_action_items_closing_shows_a_reply_number_like_the_offices_own(office, sender, browse):
+    o = office
+    document = instructed(o, sender, browse)
+    lead, _co = tasks_of(document)
+    act(routing.complete_task, ctx(o.ana), lead.id, "Done.")
+    clerk = browse(o.clerk)
+    help_text = text_of(page(clerk, document).get_element_by_id("routing-close-reply_number-help"))
+    assert help_text == "Optional: the register number of the reply."  # no outgoing document yet: no made-up one
+    reply = register_reply(o.clerk, sender, o.bgs)
+    help_text = text_of(page(clerk, document).get_element_by_id("routing-close-reply_number-help"))
+    assert help_text == f"Optional: the register number of the reply, for example {reply.number}."
+    assert reply.number.startswith("OUT-2026-")
+
+
+def test_the_reader_picker_groups_checkboxes_by_department_and_leaves_out_those_sent_it(office, sender, browse):
+    o = office
+    document = register(o.clerk, sender)
+    act(routing.accept, ctx(o.clerk), document.id, "information")
+    act(routing.circulate, ctx(o.clerk), document.id, [o.ana.id], False)
+    clerk = browse(o.clerk)
+    tree = page(clerk, document)
+    picker = tree.get_element_by_id("routing-circulate-reader_ids")
+    assert picker.tag == "fieldset" and not tree.xpath("//select[@name='reader_ids']")  # no Ctrl-click list
+    groups = {
+        text_of(group.xpath("./legend")[0]): [text_of(label) for label in group.xpath(".//label")]
+        for group in picker.xpath(".//fieldset[contains(@class, 'reader-group')]")
+    }
+    assert groups["Finance"] == ["Bo Li"]  # Ana has it already
+    assert groups["Legal"] == ["Carl Cruz", "Cleo Lam"]
+    assert "Dora Diaz" in groups["No department"]
+    boxes = picker.xpath(".//input[@type='checkbox']")
+    assert all(box.get("name") == "reader_ids" for box in boxes)
+    assert all(tree.xpath(f"//label[@for='{box.get('id')}']") for box in boxes)  # each box has its label
+    assert str(o.ana.id) not in [box.get("value") for box in boxes]
+
+    _location, tree = send(clerk, f"/documents/{document.id}/routing/circulate", {"reader_ids": [o.bo.id, o.carl.id]})
+    assert flashes(tree) == ["Sent to 2 readers."]
+    names = [text_of(label) for label in tree.xpath("//fieldset[@id='routing-circulate-reader_ids']//label")]
+    assert "Bo Li" not in names and "Carl Cruz" not in names and "Cleo Lam" in names
+
+
+def test_the_document_pages_sections_stand_apart_and_the_history_points_to_the_timeline(office, sender, browse):
+    o = office
+    document = register(o.clerk, sender)
+    act(routing.accept, ctx(o.clerk), document.id, "action")
+    tree = page(browse(o.clerk), document)
+    sections = [element.get("id") for element in tree.xpath("//main/*[contains(@class, 'doc-section')]")]
+    assert sections == ["document-attachments", "timeline", "history", "void"]
+    note = text_of(tree.get_element_by_id("history-note"))
+    assert note == "The changes to the record itself; the steps of its routing are in the Timeline above."
+    assert tree.xpath("//section[@id='history']/div[@class='table-scroll']/table")  # a wide table scrolls by itself

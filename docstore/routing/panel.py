@@ -244,6 +244,11 @@ class Panel:
         """Return the required readers who have not read it yet: closing waits for them."""
         return [reader for reader in self.readers if reader.required and reader.read_at is None]
 
+    @property
+    def has_co_handlers(self) -> bool:
+        """Return True when co-handlers work on it (or have reported): their results are beside the lead's."""
+        return any(task.role == "co" and task.state in COMMENTABLE for task in self.tasks)
+
 
 # --- loading -------------------------------------------------------------------------------------------------------
 
@@ -634,6 +639,20 @@ def find_reply(number: str, viewer: User) -> int | None:
             {"reply_number": Msg(N_("No document you may open is numbered %(number)s."), number=number)}
         )
     return found
+
+
+def reply_example(viewer: User) -> str | None:
+    """Return the number of the latest outgoing or internal document `viewer` may open, as an example of a reply's.
+
+    The closing form shows it so that the number asked for looks like the office's own (None when there is none).
+    """
+    query = (
+        visible_to(select(Document.number), viewer)
+        .where(Document.direction != "incoming", Document.status != "void")
+        .order_by(Document.registered_at.desc(), Document.id.desc())
+        .limit(1)
+    )
+    return db.session.execute(query).scalar()
 
 
 def extension_document_id(request_id: int) -> int:

@@ -50,11 +50,17 @@ def _calendar() -> workdays.Calendar:
     return workdays.calendar_for(current_app.config)
 
 
-def _back(document_id: int):
-    """Go to `next` when it is a path on this site, else to the document's routing panel."""
+def _back(document_id: int, message: str, category: str):
+    """Say `message` and go to `next` when it is a path on this site, else to the document's routing panel.
+
+    On the document's page the message is shown inside the routing panel, where the page lands: its category gets
+    the prefix "routing-", which the page's own list of messages at the top leaves out.
+    """
     target = request.form.get("next") or request.args.get("next")
     if target and _safe_next(target) == target:
+        flash(message, category)
         return redirect(target)
+    flash(message, f"routing-{category}")
     return redirect(url_for("registers.show", document_id=document_id, _anchor="routing"))
 
 
@@ -85,12 +91,9 @@ def _act(
             raise
         except DocstoreError as exc:
             db.session.rollback()
-            flash(translate(exc.msg), "error")
-            return _back(document.id)
+            return _back(document.id, translate(exc.msg), "error")
         else:
-            message, category = done(outcome)
-            flash(message, category)
-            return _back(document.id)
+            return _back(document.id, *done(outcome))
     return document_page(document, {key: form}, 422)
 
 

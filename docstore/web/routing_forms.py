@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import flash
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -24,7 +25,7 @@ from wtforms.validators import AnyOf, Optional, ValidationError
 
 from docstore import accounts, organisation
 from docstore.routing import LEADER_ROLE, REASON_LIMIT, TEXT_LIMIT
-from docstore.routing.panel import Panel
+from docstore.routing.panel import Panel, Person, reply_example
 from docstore.web.common import MAX_ID
 from docstore.web.forms import ConfirmForm, MultiCheckboxField
 
@@ -132,21 +133,18 @@ class InstructForm(FlaskForm):
 
 
 class CirculateForm(FlaskForm):
-    reader_ids = SelectMultipleField(
-        _l("Readers"),
-        coerce=parse_id,
-        validate_choice=False,
-        description=_l("Hold Ctrl (⌘ on a Mac) to choose several."),
-    )
+    """Send a document to read: checkboxes grouped by department (`reader_groups`, set with the choices)."""
+
+    reader_ids = MultiCheckboxField(_l("Readers"), coerce=parse_id, validate_choice=False)
     required = BooleanField(_l("Required: closing waits until they have read it"))
+    #: The people it may be sent to, by department: [(department name, [Person, …]), …].
+    reader_groups: list[tuple[str, list[Person]]] = []
 
 
 class CloseForm(FlaskForm):
     result = TextAreaField(_l("Result"), render_kw={"rows": 3, **TEXT})
     reason = StringField(_l("Reason for closing without a result"), render_kw=REASON)
-    reply_number = StringField(
-        _l("Number of the reply"), description=_l("Optional: the register number of the reply, e.g. OUT-2026-7.")
-    )
+    reply_number = StringField(_l("Number of the reply"), description=_l("Optional: the register number of the reply."))
 
 
 class ReopenForm(FlaskForm):
@@ -220,15 +218,20 @@ class _Choices:
     def leaders(self) -> list[tuple[int | None, str]]:
         return [(user.id, user.full_name) for user in self.users if user.has_role(LEADER_ROLE)]
 
-    def people(self, value=lambda user: user.id) -> list[SelectChoice]:
-        """Return the active users grouped by department (in tree order), those without one last."""
+    def groups(self, leave_out: set[int] = frozenset()) -> list[tuple[str, list]]:
+        """Return the active users by department (in tree order), those without one last; `leave_out` ids left out."""
         groups: dict[int | None, list] = {}
         for user in self.users:
-            groups.setdefault(user.department_id, []).append(user)
+            if user.id not in leave_out:
+                groups.setdefault(user.department_id, []).append(user)
         order = [(row.department.id, row.department.name) for row in self.tree if row.department.id in groups]
         order += [(ident, _("No department")) for ident in groups if ident not in {i for i, _name in order}]
+        return [(name, groups[ident]) for ident, name in order]
+
+    def people(self, value=lambda user: user.id) -> list[SelectChoice]:
+        """Return the active users as choices grouped by department (in tree order), those without one last."""
         return [
-            SelectChoice(value(user), user.full_name, optgroup=name) for ident, name in order for user in groups[ident]
+            SelectChoice(value(user), user.full_name, optgroup=name) for name, users in self.groups() for user in users
         ]
 
     def assignees(self) -> list[SelectChoice]:
@@ -295,14 +298,28 @@ def panel_forms(panel: Panel | None, bound: dict[str, FlaskForm] | None = None) 
         keep = _("— keep the lead handler: %(name)s —", name=lead.assignee) if lead is not None else _("— choose —")
         form.lead.choices = [SelectChoice("", keep), *choices.assignees()]
         form.co_handlers.choices = choices.assignees()
-    if can.circulate:
+    if can.circulate:  # to the people it was not sent to yet
         form = add("routing-circulate", CirculateForm)
-        form.reader_ids.choices = choices.people()
+        sent = {reader.user.id for reader in panel.readers}
+        form.reader_groups = [
+            (name, [Person(user.id, user.full_name) for user in users]) for name, users in choices.groups(sent)
+        ]
+        form.reader_ids.choices = [(person.id, person.name) for _name, group in form.reader_groups for person in group]
     if can.mark_read:
         add("routing-read", ReadForm)
-    if can.close:
+    if can.close and not panel.blocking_readers:  # closing waits for them: the page says so instead
         done_lead = [task for task in panel.tasks if task.role == "lead" and task.state == "done"]
-        add("routing-close", CloseForm, result=done_lead[-1].result if done_lead else "")
+        form = add("routing-close", CloseForm, result=done_lead[-1].result if done_lead else "")
+        if panel.kind == "information":  # nothing was handled and no reply is due: its outcome is all it asks
+            form.result.label.text = _("Outcome")
+            form.result.description = _("What came of it, for example: read by everyone concerned, filed.")
+            form.result.render_kw = {**form.result.render_kw, "required": True}
+        else:
+            example = reply_example(current_user)
+            if example:
+                form.reply_number.description = _(
+                    "Optional: the register number of the reply, for example %(number)s.", number=example
+                )
     if can.reopen:
         add("routing-reopen", ReopenForm)
     for task in panel.my_tasks:
@@ -323,7 +340,7 @@ def panel_forms(panel: Panel | None, bound: dict[str, FlaskForm] | None = None) 
     for key, form in bound.items():
         if key not in forms:  # the page no longer offers it (it changed meanwhile): say what was wrong all the same
             for message in (message for messages in form.errors.values() for message in messages):
-                flash(message, "error")
+                flash(message, "routing-error")
     return forms
 
 

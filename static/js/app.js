@@ -20,9 +20,20 @@ document.addEventListener("DOMContentLoaded", () => {
     const control = document.getElementById(refocus);
     if (control) control.focus();
   }
-  // A form sent back with mistakes puts the cursor in the first field to correct.
+  // A form sent back with mistakes puts the cursor in the first field to correct; else the message of the step just
+  // done, shown where the page lands (a document's routing panel), takes the focus, to be seen and read out.
   const invalid = document.querySelector("main form [aria-invalid='true']");
+  const said = document.querySelector("[data-focus-on-load]");
   if (invalid) invalid.focus();
+  else if (said) {
+    // Chromium drops the focus when it scrolls to the address's #fragment, after this runs: take it back then,
+    // unless the user has moved it meanwhile.
+    const focusSaid = () => {
+      if (document.activeElement === document.body || document.activeElement === said) said.focus();
+    };
+    focusSaid();
+    window.addEventListener("load", () => requestAnimationFrame(focusSaid));
+  }
   // Print buttons (the registration receipt).
   document.querySelectorAll("[data-print]").forEach((button) => {
     button.addEventListener("click", () => window.print());
