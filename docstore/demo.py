@@ -1,17 +1,31 @@
 """A realistic demo office: departments, users for every role, correspondents, a few registered documents and
 their routing in every state (awaiting receipt, proposed, being handled with an overdue extra-urgent task, in
-circulation, returned and closed)."""
+circulation, returned and closed), each step done when it plausibly was, over the past working days."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from io import BytesIO
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from docstore import accounts, audit, clock, correspondents, extraction, organisation, registry, routing, workdays
+from docstore import (
+    accounts,
+    audit,
+    clock,
+    correspondents,
+    extraction,
+    numbering,
+    organisation,
+    registry,
+    routing,
+    workdays,
+)
 from docstore.extensions import db
 from docstore.models import Department, Document, Task
 
@@ -95,7 +109,8 @@ def load_demo(password: str, password_min_length: int) -> bool:
 
 
 class DemoDocument(NamedTuple):
-    """A demo register entry; incoming ones were received `days_ago` days ago (two hours ago when 0)."""
+    """A demo register entry. An incoming one was received `days_ago` working days ago at `at` (office time), or
+    today `minutes_ago` minutes before the demo was loaded; an outgoing one was registered `minutes_ago` ago."""
 
     direction: str
     title: str
@@ -104,6 +119,8 @@ class DemoDocument(NamedTuple):
     text: str
     type_code: str
     days_ago: int = 0
+    at: str = "09:00"
+    minutes_ago: int = 120
 
 
 DOCUMENTS = [
@@ -114,6 +131,7 @@ DOCUMENTS = [
         "urgent",
         "Se solicita la remisión de la información presupuestaria del ejercicio 2027 antes del 15 de diciembre.",
         "SOLICITUD",
+        minutes_ago=150,
     ),
     DemoDocument(
         "incoming",
@@ -122,6 +140,7 @@ DOCUMENTS = [
         "normal",
         "各部门要认真做好公文处理工作，确保公文运转高效、规范。",
         "TZ",
+        minutes_ago=140,
     ),
     DemoDocument(
         "incoming",
@@ -130,6 +149,7 @@ DOCUMENTS = [
         "normal",
         "Please send the schedule for transferring the 2025 records to the central archive.",
         "HAN",
+        minutes_ago=45,
     ),
     DemoDocument(
         "outgoing",
@@ -138,6 +158,7 @@ DOCUMENTS = [
         "urgent",
         "En respuesta a su solicitud, se remite la información presupuestaria del ejercicio 2027.",
         "OFICIO",
+        minutes_ago=20,
     ),
     DemoDocument(
         "incoming",
@@ -146,7 +167,8 @@ DOCUMENTS = [
         "extra_urgent",
         "各单位要立即落实防汛应急值守，24小时值班，重要情况及时报告。",
         "TZ",
-        days_ago=7,
+        days_ago=5,
+        at="08:40",
     ),
     DemoDocument(
         "incoming",
@@ -156,6 +178,7 @@ DOCUMENTS = [
         "Se requieren los datos de ejecución del gasto del tercer trimestre, desglosados por capítulo.",
         "SOLICITUD",
         days_ago=1,
+        at="10:05",
     ),
     DemoDocument(
         "incoming",
@@ -165,6 +188,7 @@ DOCUMENTS = [
         "El Ayuntamiento consulta el procedimiento para la contratación de personal temporal en 2027.",
         "SOLICITUD",
         days_ago=1,
+        at="11:30",
     ),
     DemoDocument(
         "incoming",
@@ -174,6 +198,7 @@ DOCUMENTS = [
         "You are invited to send two colleagues to the records management seminar on 12 May.",
         "HAN",
         days_ago=3,
+        at="09:20",
     ),
     DemoDocument(
         "incoming",
@@ -182,51 +207,38 @@ DOCUMENTS = [
         "normal",
         "Se notifica la resolución del expediente 2026/1234, dirigida a la Consejería de Medio Ambiente.",
         "NOTIFICACION",
+        minutes_ago=110,
     ),
 ]
 
-
-def load_demo_documents(store, policy, clerk_username: str = "lucia", calendar: workdays.Calendar | None = None) -> int:
-    """Register the demo documents (with a small text attachment each) as the demo clerk, and route the incoming
-    ones (see `load_demo_routing`); return how many documents were registered."""
-    clerk = accounts.find_user_by_username(clerk_username)
-    office = organisation.find_department_by_code("BGS")
-    if clerk is None or office is None:
-        return 0
-    ctx = audit.Context(clerk.id)
-    by_code = {c.code: c.id for c in registry.active_correspondents() if c.code}
-    series = {s.direction: s.id for s in registry.list_series()}
-    done = 0
-    types = {t.code: t.id for t in registry.document_types()}
-    for entry in DOCUMENTS:
-        if db.session.execute(select(Document.id).where(Document.title == entry.title)).first() is not None:
-            continue
-        data = registry.Registration(
-            series_id=series[entry.direction],
-            title=entry.title,
-            urgency=entry.urgency,
-            department_id=office.id,
-            document_type_id=types.get(entry.type_code),
-        )
-        if entry.direction == "incoming":
-            data.received_at = clock.now() - (timedelta(days=entry.days_ago) if entry.days_ago else timedelta(hours=2))
-            data.channel = "email"
-            data.correspondent_id = by_code[entry.correspondent_code]
-        else:
-            data.main_recipients = [("correspondent", by_code[entry.correspondent_code])]
-        upload = registry.Upload("texto.txt", BytesIO(entry.text.encode("utf-8")))
-        registry.register_document(ctx, entry.direction, data, [upload], policy, store)
-        done += 1
-    load_demo_routing(calendar, clerk_username)
-    extraction.wake()
-    return done
+#: How long after its receipt an incoming demo document was registered.
+REGISTERED_AFTER = timedelta(minutes=8)
 
 
-# --- routing -------------------------------------------------------------------------------------------------------
+# --- the demo's past ----------------------------------------------------------------------------------------------
 
 
-def _step(function: Callable, *args, **kwargs):
-    """Run one routing service and commit, as a request does (rolling back if it fails)."""
+class Step(NamedTuple):
+    """One thing the demo office did, at the moment it did it."""
+
+    at: datetime
+    run: Callable[[], object]
+
+
+@contextmanager
+def _clock_at(moment: datetime) -> Iterator[None]:
+    """Let the services see the clock run on from `moment`, then give the clock back (the demo writes a past)."""
+    real = clock.now
+    started = real()
+    clock.now = lambda: moment + (real() - started)
+    try:
+        yield
+    finally:
+        clock.now = real
+
+
+def _commit(function: Callable, *args, **kwargs):
+    """Run one service and commit, as a request does (rolling back if it fails)."""
     try:
         result = function(*args, **kwargs)
     except Exception:
@@ -236,9 +248,107 @@ def _step(function: Callable, *args, **kwargs):
     return result
 
 
+def _run(steps: list[Step], now: datetime) -> None:
+    """Run `steps` in the order they happened, each at its moment (never later than `now`), and commit each."""
+    for step in sorted(steps, key=lambda step: step.at):  # a stable sort: steps at one moment keep their order
+        with _clock_at(min(step.at, now)):
+            _commit(step.run)
+
+
+def _working_day_before(calendar: workdays.Calendar, day: date, days: int) -> date:
+    """Return the working day `days` working days before `day` (`day` itself for 0)."""
+    while days > 0:
+        day -= timedelta(days=1)
+        if calendar.is_working_day(day):
+            days -= 1
+    return day
+
+
+def _office_time(calendar: workdays.Calendar, day: date, at: str) -> datetime:
+    """Return the instant of `day` at the office's time `at` ("HH:MM"), in UTC."""
+    moment = datetime.combine(day, time.fromisoformat(at), tzinfo=ZoneInfo(calendar.rules.timezone))
+    return moment.astimezone(UTC)
+
+
+def _moment(entry: DemoDocument, now: datetime, calendar: workdays.Calendar) -> datetime:
+    """Return when `entry` was received (incoming) or registered (outgoing)."""
+    if entry.direction == "incoming" and entry.days_ago:
+        return _office_time(calendar, _working_day_before(calendar, calendar.today(), entry.days_ago), entry.at)
+    return now - timedelta(minutes=entry.minutes_ago)
+
+
+def _find(title: str) -> Document | None:
+    return db.session.execute(select(Document).where(Document.title == title)).scalar()
+
+
+# --- documents ------------------------------------------------------------------------------------------------------
+
+
+def load_demo_documents(store, policy, clerk_username: str = "lucia", calendar: workdays.Calendar | None = None) -> int:
+    """Register the demo documents (with a small text attachment each) as the demo clerk, each when it came in, and
+    route the incoming ones (see `load_demo_routing`); return how many documents were registered."""
+    clerk = accounts.find_user_by_username(clerk_username)
+    office = organisation.find_department_by_code("BGS")
+    if clerk is None or office is None:
+        return 0
+    calendar = calendar or workdays.Calendar()
+    now = clock.now()
+    ctx = audit.Context(clerk.id)
+    by_code = {c.code: c.id for c in registry.active_correspondents() if c.code}
+    series = {s.direction: s.id for s in registry.list_series()}
+    types = {t.code: t.id for t in registry.document_types()}
+    steps: list[Step] = []
+    received: dict[str, datetime] = {}
+    for entry in DOCUMENTS:
+        if _find(entry.title) is not None:
+            continue
+        moment = _moment(entry, now, calendar)
+        data = registry.Registration(
+            series_id=series[entry.direction],
+            title=entry.title,
+            urgency=entry.urgency,
+            department_id=office.id,
+            document_type_id=types.get(entry.type_code),
+        )
+        if entry.direction == "incoming":
+            data.received_at = moment
+            data.channel = "email"
+            data.correspondent_id = by_code[entry.correspondent_code]
+            received[entry.title] = moment
+            moment += REGISTERED_AFTER
+        else:
+            data.main_recipients = [("correspondent", by_code[entry.correspondent_code])]
+        upload = registry.Upload("texto.txt", BytesIO(entry.text.encode("utf-8")))
+        steps.append(
+            Step(moment, partial(registry.register_document, ctx, entry.direction, data, [upload], policy, store))
+        )
+    registered = len(steps)
+    received.update(_pending(calendar))  # documents registered earlier that still await receipt
+    routing_steps, _routed = _routing_steps(calendar, clerk_username, received)
+    _run(steps + routing_steps, now)
+    extraction.wake()
+    return registered
+
+
+# --- routing -------------------------------------------------------------------------------------------------------
+
+
+def _pending(calendar: workdays.Calendar) -> dict[str, datetime]:
+    """Return when each incoming demo document that is registered and still awaits receipt was received."""
+    found: dict[str, datetime] = {}
+    for entry in DOCUMENTS:
+        document = _find(entry.title)
+        if document is None or document.direction != "incoming":
+            continue
+        item = _commit(routing.ensure_item, document.id)
+        if item.state == "pending":
+            found[entry.title] = clock.as_utc(document.received_at or document.registered_at)
+    return found
+
+
 def load_demo_routing(calendar: workdays.Calendar | None = None, clerk_username: str = "lucia") -> int:
-    """Route the incoming demo documents through the routing services, each into a different state; return how
-    many were routed now.
+    """Route the incoming demo documents through the routing services, each into a different state, step by step
+    from its receipt; return how many were routed now.
 
     A document is routed only while it still awaits receipt, so that loading twice changes nothing:
     - the budget request is proposed to the director (Finance to lead, Legal Affairs with it: a proposal names its
@@ -252,111 +362,159 @@ def load_demo_routing(calendar: workdays.Calendar | None = None, clerk_username:
     - the notification for another body was returned to its sender.
     """
     calendar = calendar or workdays.Calendar()
+    now = clock.now()
+    steps, routed = _routing_steps(calendar, clerk_username, _pending(calendar))
+    _run(steps, now)
+    return routed
+
+
+BUDGET = "Solicitud de información sobre el presupuesto 2027"
+NOTICE = "关于做好2027年公文处理工作的通知"
+FLOOD = "关于做好防汛应急值守工作的紧急通知"
+SPENDING = "Requerimiento de datos de ejecución del gasto del tercer trimestre"
+STAFF = "Consulta sobre la contratación de personal temporal"
+SEMINAR = "Invitation to the records management seminar"
+NOT_OURS = "Notificación de un expediente de otro organismo"
+
+
+def _routing_steps(
+    calendar: workdays.Calendar, clerk_username: str, received: dict[str, datetime]
+) -> tuple[list[Step], int]:
+    """Return the routing steps of the documents of `received` (title: when it came in), minutes or hours apart
+    from their receipt, and how many documents they route. Deadlines are counted from today, so that the demo's
+    due-soon task is due soon and its overdue one overdue whenever it is loaded."""
     users = {name: accounts.find_user_by_username(name) for name, *_rest in USERS}
     departments = {code: organisation.find_department_by_code(code) for code, *_rest in DEPARTMENTS}
     if any(user is None for user in users.values()) or any(row is None for row in departments.values()):
-        return 0
+        return [], 0
     clerk = audit.Context(users[clerk_username].id)
     director, li_ming = audit.Context(users["director"].id), audit.Context(users["li.ming"].id)
+    emma, zhang_wei = audit.Context(users["emma"].id), audit.Context(users["zhang.wei"].id)
     today = calendar.today()
-    routed = 0
+    steps: list[Step] = []
 
-    def pending(title: str) -> Document | None:
-        document = db.session.execute(select(Document).where(Document.title == title)).scalar()
-        if document is None or document.direction != "incoming":
-            return None
-        item = _step(routing.ensure_item, document.id)
-        return document if item.state == "pending" else None
+    def doc(title: str) -> int:
+        return _find(title).id  # looked up when the step runs: the document may be registered just before
 
     def department(code: str) -> tuple[str, int]:
         return ("department", departments[code].id)
 
-    if document := pending("Solicitud de información sobre el presupuesto 2027"):
-        _step(routing.accept, clerk, document.id, "action")
-        _step(
-            routing.propose,
-            clerk,
-            document.id,
-            users["director"].id,
-            [departments["CW"].id, departments["ZCFG"].id],  # the lead first: Finance, then Legal Affairs
-            calendar.add_working_days(today, 5),
-            "Propuesta: Hacienda prepara la respuesta con la información presupuestaria; Asuntos Jurídicos la revisa.",
-            calendar,
-        )
-        routed += 1
-    if document := pending("关于做好2027年公文处理工作的通知"):
-        _step(routing.accept, clerk, document.id, "information")
+    def task(title: str, role: str) -> int:
+        query = select(Task.id).where(Task.role == role, Task.item.has(document_id=doc(title)))
+        return db.session.execute(query).scalar_one()
+
+    def minutes(count: int) -> timedelta:
+        return timedelta(minutes=count)
+
+    if (start := received.get(BUDGET)) is not None:
+        steps += [
+            Step(start + minutes(20), lambda: routing.accept(clerk, doc(BUDGET), "action")),
+            Step(
+                start + minutes(45),
+                lambda: routing.propose(
+                    clerk,
+                    doc(BUDGET),
+                    users["director"].id,
+                    [departments["CW"].id, departments["ZCFG"].id],  # the lead first: Finance, then Legal Affairs
+                    calendar.add_working_days(today, 5),
+                    "Hacienda prepara la respuesta con la información presupuestaria; Asuntos Jurídicos la revisa.",
+                    calendar,
+                ),
+            ),
+        ]
+    if (start := received.get(NOTICE)) is not None:
         readers = [users[name].id for name in ("juan", "zhang.wei", "emma")]
-        _step(routing.circulate, clerk, document.id, readers, True)
-        _step(routing.mark_read, audit.Context(users["emma"].id), document.id)
-        routed += 1
-    if document := pending("关于做好防汛应急值守工作的紧急通知"):
-        _step(routing.accept, clerk, document.id, "action")
-        # no deadline given: the default one of an extra-urgent document, a working day after its receipt, has passed
-        _step(
-            routing.instruct,
-            director,
-            document.id,
-            "Urgente: Hacienda coordina el servicio de guardia; el Centro de Información organiza los turnos.",
-            department("CW"),
-            [department("XXZX")],
-            None,
-            calendar,
+        steps += [
+            Step(start + minutes(12), lambda: routing.accept(clerk, doc(NOTICE), "information")),
+            Step(start + minutes(18), lambda: routing.circulate(clerk, doc(NOTICE), readers, True)),
+            Step(start + minutes(70), lambda: routing.mark_read(emma, doc(NOTICE))),
+        ]
+    if (start := received.get(FLOOD)) is not None:
+        steps += [
+            Step(start + minutes(15), lambda: routing.accept(clerk, doc(FLOOD), "action")),
+            # no deadline given: the default one of an extra-urgent document, a working day after its receipt
+            Step(
+                start + minutes(50),
+                lambda: routing.instruct(
+                    director,
+                    doc(FLOOD),
+                    "Urgente: Hacienda coordina el servicio de guardia; el Centro de Información organiza los turnos.",
+                    department("CW"),
+                    [department("XXZX")],
+                    None,
+                    calendar,
+                ),
+            ),
+            Step(
+                start + minutes(230),
+                lambda: routing.complete_task(zhang_wei, task(FLOOD, "co"), "信息中心已安排24小时值班。"),
+            ),
+        ]
+    if (start := received.get(SPENDING)) is not None:
+        steps += [
+            Step(start + minutes(20), lambda: routing.accept(clerk, doc(SPENDING), "action")),
+            Step(
+                start + minutes(125),
+                lambda: routing.instruct(
+                    director,
+                    doc(SPENDING),
+                    "Hacienda: preparar los datos por capítulo y remitirlos.",
+                    department("CW"),
+                    [],
+                    calendar.add_working_days(today, 2),
+                    calendar,
+                ),
+            ),
+        ]
+    if (start := received.get(STAFF)) is not None:
+        steps += [
+            Step(start + minutes(15), lambda: routing.accept(clerk, doc(STAFF), "action")),
+            Step(
+                start + minutes(70),
+                lambda: routing.propose(
+                    clerk,
+                    doc(STAFF),
+                    users["li.ming"].id,
+                    [departments["RS"].id],  # Human Resources leads, alone
+                    calendar.add_working_days(today, 10),
+                    "拟请人事处研究答复。",
+                    calendar,
+                ),
+            ),
+        ]
+    if (start := received.get(SEMINAR)) is not None:
+        received_on = numbering.office_date(start, calendar.rules.timezone)
+        next_day = _office_time(calendar, calendar.add_working_days(received_on, 1), "10:15")
+        steps += [
+            Step(start + minutes(25), lambda: routing.accept(clerk, doc(SEMINAR), "action")),
+            Step(
+                start + minutes(180),
+                lambda: routing.instruct(
+                    li_ming, doc(SEMINAR), "请人事处派两名同志参加。", ("user", users["emma"].id), [], None, calendar
+                ),
+            ),
+            Step(
+                max(next_day, start + minutes(240)),
+                lambda: routing.complete_task(emma, task(SEMINAR, "lead"), "Two colleagues are registered."),
+            ),
+            Step(
+                max(next_day, start + minutes(240)) + minutes(40),
+                lambda: routing.close(
+                    clerk, doc(SEMINAR), "Attendance confirmed to the Provincial Department of Finance."
+                ),
+            ),
+        ]
+    if (start := received.get(NOT_OURS)) is not None:
+        steps.append(
+            Step(
+                start + minutes(25),
+                lambda: routing.return_to_sender(
+                    clerk,
+                    doc(NOT_OURS),
+                    "No corresponde a este organismo: va dirigida a la Consejería de Medio Ambiente.",
+                ),
+            )
         )
-        co_handler = db.session.execute(
-            select(Task).where(Task.role == "co", Task.item.has(document_id=document.id))
-        ).scalar_one()
-        _step(routing.complete_task, audit.Context(users["zhang.wei"].id), co_handler.id, "信息中心已安排24小时值班。")
-        routed += 1
-    if document := pending("Requerimiento de datos de ejecución del gasto del tercer trimestre"):
-        _step(routing.accept, clerk, document.id, "action")
-        _step(
-            routing.instruct,
-            director,
-            document.id,
-            "Hacienda: preparar los datos por capítulo y remitirlos.",
-            department("CW"),
-            [],
-            calendar.add_working_days(today, 2),
-            calendar,
-        )
-        routed += 1
-    if document := pending("Consulta sobre la contratación de personal temporal"):
-        _step(routing.accept, clerk, document.id, "action")
-        _step(
-            routing.propose,
-            clerk,
-            document.id,
-            users["li.ming"].id,
-            [departments["RS"].id],  # Human Resources leads, alone
-            calendar.add_working_days(today, 10),
-            "拟请人事处研究答复。",
-            calendar,
-        )
-        routed += 1
-    if document := pending("Invitation to the records management seminar"):
-        _step(routing.accept, clerk, document.id, "action")
-        _step(
-            routing.instruct,
-            li_ming,
-            document.id,
-            "请人事处派两名同志参加。",
-            ("user", users["emma"].id),
-            [],
-            None,
-            calendar,
-        )
-        task = db.session.execute(select(Task).where(Task.item.has(document_id=document.id))).scalar_one()
-        _step(routing.complete_task, audit.Context(users["emma"].id), task.id, "Two colleagues are registered.")
-        _step(routing.close, clerk, document.id, "Attendance confirmed to the Provincial Department of Finance.")
-        routed += 1
-    if document := pending("Notificación de un expediente de otro organismo"):
-        _step(
-            routing.return_to_sender,
-            clerk,
-            document.id,
-            "No corresponde a este organismo: va dirigida a la Consejería de Medio Ambiente.",
-        )
-        routed += 1
-    pending("Request for the annual records transfer schedule")  # left awaiting receipt, on the clerks' board
-    return routed
+    # the records transfer schedule is left awaiting receipt, on the clerks' board
+    routed = sum(title in received for title in (BUDGET, NOTICE, FLOOD, SPENDING, STAFF, SEMINAR, NOT_OURS))
+    return steps, routed

@@ -130,6 +130,7 @@ def test_a_clerk_registers_an_incoming_document_with_two_files_and_sees_its_numb
     page, office, note, artifacts_dir
 ):
     sign_in_as(page, "lucia")
+    page.get_by_role("banner").locator(".registry-menu summary").click()  # under "Registry" in the header
     page.get_by_role("banner").get_by_role("link", name="Register a document", exact=True).click()
     main = page.get_by_role("main")
     expect(page.get_by_role("heading", level=1)).to_have_text("Register an incoming document")

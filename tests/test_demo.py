@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from docstore import accounts, audit, demo, organisation, routing, workdays
+from docstore import accounts, audit, clock, demo, numbering, organisation, routing, workdays
 from docstore.extensions import db
 from docstore.models import (
     AuditEvent,
@@ -78,9 +78,17 @@ def test_the_demo_routes_its_documents_into_every_state_and_loads_twice_without_
     heads = {row.department.code: row.department.head for row in organisation.department_tree()}
     assert {code: head.username for code, head in heads.items() if head is not None} == demo.HEADS
     report = routing.send_reminders(calendar)
-    assert report.escalation == 2
     escalated = db.session.scalars(select(Notification.user_id).where(Notification.kind == "escalation")).all()
-    assert sorted(escalated) == sorted([users["juan"].id, users["director"].id])
+    reminded = db.session.scalars(select(Notification.user_id).where(Notification.kind == "task_overdue")).all()
+    if calendar.is_working_day(calendar.today()):  # Juan, Finance's head, has the overdue reminder: told once
+        assert (report.overdue, report.escalation, reminded, escalated) == (
+            1,
+            1,
+            [users["juan"].id],
+            [users["director"].id],
+        )
+    else:  # no reminders on a day off: the escalation tells him
+        assert report.escalation == 2 and sorted(escalated) == sorted([users["juan"].id, users["director"].id])
 
     models = (Document, RoutingItem, RoutingStep, Instruction, Task, Reader, Department, User, AuditEvent)
     loaded = [count(model) for model in models]
@@ -102,3 +110,48 @@ def test_the_demo_counts_its_deadlines_with_the_offices_calendar(app):
         .where(Document.title == "Solicitud de información sobre el presupuesto 2027")
     ).scalar_one()
     assert item.proposed_deadline == calendar.today() + timedelta(days=5)  # by the default week it is a weekend later
+
+
+def test_the_demo_history_runs_in_order_from_each_receipt_until_now(app):
+    """The demo once did every step at one instant: received a week late, instructed after its deadline."""
+    the_clock = clock.now
+    demo_command(app)
+    assert clock.now is the_clock  # the demo gives the clock back
+    now, calendar = clock.now(), workdays.Calendar()
+
+    def day(moment) -> object:
+        return numbering.office_date(clock.as_utc(moment), calendar.rules.timezone)
+
+    documents = db.session.scalars(select(Document).order_by(Document.registered_at)).all()
+    for direction in ("incoming", "outgoing"):  # numbers follow the order of registration
+        numbers = [document.number for document in documents if document.direction == direction]
+        assert numbers == sorted(numbers)
+    routed = 0
+    for document in documents:
+        registered = clock.as_utc(document.registered_at)
+        assert registered <= now
+        if document.direction != "incoming":
+            continue
+        received = clock.as_utc(document.received_at)
+        assert received < registered and day(received) == day(registered)  # registered on the day, not late
+        item = db.session.scalars(select(RoutingItem).where(RoutingItem.document_id == document.id)).one()
+        steps = db.session.scalars(select(RoutingStep).where(RoutingStep.item_id == item.id).order_by(RoutingStep.id))
+        moments = [clock.as_utc(step.at) for step in steps]
+        assert moments == sorted(set(moments))  # one step after the other, minutes or hours apart
+        entries = routing.timeline(document.id)
+        assert all(registered < entry.at <= now for entry in entries)
+        assert [entry.at for entry in entries] == sorted(entry.at for entry in entries)
+        routed += bool(entries)
+        assert not item.proposal.startswith("Propuesta")  # the page labels it already
+    assert routed == 7
+    for instruction in db.session.scalars(select(Instruction)):
+        assert instruction.deadline >= day(instruction.instructed_at)  # never due before it was given
+    for task in db.session.scalars(select(Task).where(Task.state == "done")):
+        assert clock.as_utc(task.created_at) < clock.as_utc(task.completed_at) <= now
+
+    # whenever it is loaded, the extra-urgent task is overdue today and the spending request due soon
+    juan = accounts.find_user_by_username("juan")
+    (overdue,) = routing.my_tasks(juan, "overdue", calendar)
+    assert overdue.deadline < calendar.today() and overdue.item.document.urgency == "extra_urgent"
+    (soon,) = routing.my_tasks(juan, "due_soon", calendar)
+    assert soon.deadline == calendar.add_working_days(calendar.today(), 2)

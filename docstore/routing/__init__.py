@@ -5,7 +5,7 @@ documents registered earlier), which moves through explicit states:
 
     pending ─accept─▶ accepted ─propose─▶ proposed ─instruct─▶ handling ─lead's result─▶ handled ─close─▶ closed
        └─return_to_sender─▶ returned        (information items: accepted ─close─▶ closed)
-    handled ─instruct (a new lead)─▶ handling;  closed / returned ──reopen──▶ handling (when it has tasks) or accepted
+    handled ─instruct (a new lead)─▶ handling;  closed / returned ──reopen──▶ accepted (proposed or instructed anew)
 
 Every change happens in the caller's transaction (the caller commits; on an error it rolls back, as the web layer
 and the API do) and writes an audit event with the actor and, when a substitute acts, whom they act for. Each
@@ -49,6 +49,9 @@ from docstore.routing.inboxes import (
     DUE_SOON_DAYS,
     BoardFilter,
     BoardRow,
+    ExtensionRow,
+    OfficeCounts,
+    OfficeWork,
     ProposalRow,
     ReadingRow,
     TaskRow,
@@ -62,6 +65,8 @@ from docstore.routing.inboxes import (
     instructing_for,
     my_tasks,
     my_tasks_page,
+    office_counts,
+    office_work,
     task_counts,
     to_instruct_count,
     to_instruct_page,
@@ -122,8 +127,11 @@ __all__ = [
     "DepartmentTasks",
     "HandlingTime",
     "Entry",
+    "ExtensionRow",
     "INSTRUCTABLE",
     "IllegalTransition",
+    "OfficeCounts",
+    "OfficeWork",
     "Panel",
     "ProposalRow",
     "ReadingRow",
@@ -160,6 +168,8 @@ __all__ = [
     "mark_read",
     "my_tasks",
     "my_tasks_page",
+    "office_counts",
+    "office_work",
     "panel",
     "propose",
     "remind",
