@@ -28,10 +28,10 @@ from docstore import clock, numbering, workdays
 from docstore.extensions import db
 from docstore.models import Department, Document, DocumentType, Instruction, RoutingItem, Task, User
 from docstore.models.routing import HANDLING_TASK_STATES
-from docstore.routing.inboxes import DUE_SOON_DAYS, _in_force
+from docstore.routing.inboxes import BOARD_STATES, DUE_SOON_DAYS, _in_force
 
 #: The states of an item still being dealt with, in the order it passes them.
-OPEN_STATES = ("pending", "accepted", "proposed", "handling", "handled")
+OPEN_STATES = BOARD_STATES  # the states of an item not yet closed or returned
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from docstore import workdays
 from docstore.extensions import db
 from docstore.models import Department, Document, ExtensionRequest, Reader, RoutingItem, Task, User
+from docstore.models.routing import HANDLING_TASK_STATES
 from docstore.pagination import Page, paginate
 from docstore.registry import CLERK_ROLES, visible_ids
 from docstore.routing.permissions import LEADER_ROLE, _calendar, _may_handle, _represented
@@ -384,7 +385,7 @@ def _board_query(criteria: BoardFilter, with_state: bool = True) -> Select:
             select(Task.id)
             .where(
                 Task.item_id == RoutingItem.id,
-                Task.state.in_(("open", "done")),
+                Task.state.in_(HANDLING_TASK_STATES),
                 or_(Task.department_id == department, Task.user.has(User.department_id == department)),
             )
             .exists()
@@ -408,7 +409,7 @@ def board_page(criteria: BoardFilter, page: int, per_page: int) -> Page[BoardRow
             .where(
                 Task.item_id.in_([item.id for item in result.items]),
                 Task.role == "lead",
-                Task.state.in_(("open", "done")),
+                Task.state.in_(HANDLING_TASK_STATES),
             )
             .options(joinedload(Task.user), joinedload(Task.department))
             .order_by(Task.id)
@@ -596,7 +597,7 @@ def handler_ids(document_id: int) -> tuple[set[int], set[int]]:
     rows = db.session.execute(
         select(Task.user_id, Task.department_id)
         .join(RoutingItem, RoutingItem.id == Task.item_id)
-        .where(RoutingItem.document_id == document_id, Task.state.in_(("open", "done")))
+        .where(RoutingItem.document_id == document_id, Task.state.in_(HANDLING_TASK_STATES))
     ).all()
     users = {user_id for user_id, _ in rows if user_id is not None}
     departments = {department_id for user_id, department_id in rows if user_id is None and department_id is not None}

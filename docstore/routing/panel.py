@@ -35,7 +35,7 @@ from docstore.models import (
 from docstore.registry import CLERK_ROLES, visible_to
 from docstore.routing.history import Entry, timeline
 from docstore.routing.permissions import LEADER_ROLE, _calendar, _leader, _may_handle, _represented, acting_as
-from docstore.routing.transitions import INSTRUCTABLE
+from docstore.routing.transitions import CIRCULABLE, INSTRUCTABLE
 
 #: The label of an item not received yet (it has no routing item, or a pending one).
 NOT_RECEIVED = ITEM_STATES["pending"]
@@ -544,7 +544,7 @@ def _actions(
         propose=clerk and kind == "action" and state in ("accepted", "proposed"),
         instruct=instruct,
         instruct_for=instruct_for,
-        circulate=clerk and state in ("accepted", "proposed", "handling", "handled"),
+        circulate=clerk and state in CIRCULABLE,
         mark_read=own_reading is not None and own_reading.read_at is None,
         close=clerk and closable,
         close_needs_reason=state == "handling",

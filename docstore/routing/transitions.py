@@ -248,6 +248,10 @@ def instruct(
 # --- circulation ---------------------------------------------------------------------------------------------------
 
 
+#: The states in which an item may be sent to readers.
+CIRCULABLE = ("accepted", "proposed", "handling", "handled")
+
+
 def circulate(ctx: audit.Context, document_id: int, reader_ids: Iterable[int], required: bool = False) -> list[Reader]:
     """Send a document to readers (传阅), required ones holding up its closing; return the readers added.
 
@@ -261,7 +265,7 @@ def circulate(ctx: audit.Context, document_id: int, reader_ids: Iterable[int], r
     if not reader_ids or active != set(reader_ids):
         raise ValidationFailed({"reader_ids": Msg(N_("Choose one or more active users."))})
     state = _lock_item(item)
-    if state not in ("accepted", "proposed", "handling", "handled"):
+    if state not in CIRCULABLE:
         raise _illegal("circulate", state)
     existing = {row.user_id: row for row in db.session.scalars(select(Reader).where(Reader.item_id == item.id))}
     now = clock.now()
