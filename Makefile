@@ -1,6 +1,6 @@
 # Docstore: `make run` starts the app with a demo office; `make test` sets up and runs the whole test suite.
 # Everything the project needs is installed here: a virtual environment with pinned packages, the front-end
-# assets from npm, and (for the browser tests) Debian's Chromium.
+# assets from npm, (for the browser tests) Debian's Chromium, and (for PDF export and the Word tests) LibreOffice.
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -12,7 +12,7 @@ PORT ?= 5000
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 DEMO_ADMIN_PASSWORD ?= docstore-admin
 
-.PHONY: setup run serve test test-sqlite test-postgres lint browser bench translations clean
+.PHONY: setup run serve test test-sqlite test-postgres lint browser office bench translations clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,14 +45,23 @@ browser:  ## Install Debian's Chromium for the browser tests when it is missing.
 	    echo "The browser tests need Debian's chromium: run 'sudo apt-get install chromium fonts-noto-cjk'" >&2; exit 1; \
 	  fi; }
 
-test: setup browser lint  ## The whole suite: on SQLite, then on PostgreSQL.
+office:  ## Install LibreOffice Writer (headless) and poppler when missing: PDF export, and the Word format tests.
+	@command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      libreoffice-writer-nogui poppler-utils fonts-noto-cjk >/dev/null; \
+	  else \
+	    echo "The Word tests need LibreOffice: run 'sudo apt-get install libreoffice-writer-nogui poppler-utils fonts-noto-cjk'" >&2; exit 1; \
+	  fi; }
+
+test: setup browser office lint  ## The whole suite: on SQLite, then on PostgreSQL.
 	$(BIN)/pytest
 	DOCSTORE_TEST_POSTGRES_URL="$(TEST_POSTGRES_URL)" $(BIN)/pytest
 
-test-sqlite: setup browser  ## The whole suite on SQLite only.
+test-sqlite: setup browser office  ## The whole suite on SQLite only.
 	$(BIN)/pytest
 
-test-postgres: setup browser  ## The whole suite on PostgreSQL only.
+test-postgres: setup browser office  ## The whole suite on PostgreSQL only.
 	DOCSTORE_TEST_POSTGRES_URL="$(TEST_POSTGRES_URL)" $(BIN)/pytest
 
 lint: $(BIN)/.installed

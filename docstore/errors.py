@@ -112,3 +112,16 @@ class NumberingConflict(Conflict):
     """A register produced a number that another register already gave (their patterns overlap)."""
 
     code = "numbering_conflict"
+
+
+class TemplateInvalid(ValidationFailed):
+    """An uploaded Word template cannot be used: unreadable, or with placeholders Docstore does not know."""
+
+    code = "template_invalid"
+
+
+class PdfUnavailable(DocstoreError):
+    """PDF export needs LibreOffice, which is not installed (or failed on this file)."""
+
+    code = "pdf_unavailable"
+    status = 503
