@@ -146,6 +146,12 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         2,
         "Working days before a task's deadline when its people are reminded that it is due soon (0: on the day).",
     ),
+    "DIRECTIVE_ISSUER": (
+        "",
+        "The organisation's name, offered as the issuing body (发文机关 / órgano emisor) of a new directive. "
+        "Empty: the name of the drafter's top-level department.",
+    ),
+    "DIRECTIVE_PLACE": ("", "The place written before the date of Spanish directives (Madrid, 1 de julio de 2026)."),
     "LOG_LEVEL": ("INFO", "Logging level of the application log (DEBUG, INFO, WARNING, ERROR)."),
 }
 

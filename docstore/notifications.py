@@ -126,6 +126,32 @@ KINDS: dict[str, Kind] = {
         dates=("deadline",),
         choose_by="decision",
     ),
+    # A directive waits for the reader (see docstore.directives.notices); `step` says what it waits for.
+    "directive": Kind(
+        ("title", "step"),
+        {
+            "review": Wording(N_("Directive to review"), N_("“%(title)s” waits for the office's review.")),
+            "countersign": Wording(
+                N_("Directive to countersign"), N_("“%(title)s” waits for your department's countersignature.")
+            ),
+            "signoff": Wording(N_("Directive to sign off"), N_("“%(title)s” waits for your sign-off.")),
+            "recheck": Wording(
+                N_("Directive to re-check"), N_("“%(title)s” was signed off: re-check it and give it its number.")
+            ),
+            "draft": Wording(
+                N_("Directive sent back"), N_("“%(title)s” was sent back to its drafter: its page says why.")
+            ),
+            "issued": Wording(N_("Directive issued"), N_("“%(title)s” was issued.")),
+            "received": Wording(
+                N_("Directive received"), N_("“%(title)s” has arrived in your department's incoming register.")
+            ),
+            "chase": Wording(
+                N_("Reply awaited"), N_("A reply to the directive “%(title)s” is awaited from your department.")
+            ),
+        },
+        needs_document=False,
+        choose_by="step",
+    ),
 }
 
 #: How a notification of a kind this version does not know (any more) reads.

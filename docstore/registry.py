@@ -271,7 +271,7 @@ def _check_not_future(values: Registration, errors: dict, name: str, today: date
         errors[name] = Msg(N_("This date is in the future."))
 
 
-def _validate_registration(
+def validate_registration(
     data: Registration,
     direction: str,
     now: datetime,
@@ -356,17 +356,30 @@ def register_document(
     if direction not in DIRECTIONS:
         raise ValidationFailed({"direction": Msg(N_("Choose incoming, outgoing or internal."))})
     now = clock.now()
-    _validate_registration(data, direction, now, policy.timezone, _actor(ctx))
+    validate_registration(data, direction, now, policy.timezone, _actor(ctx))
     if files:
         # Hashing and writing files is slow: do it outside any transaction (on SQLite a POST's transaction holds
         # the write lock), then check again inside the one that takes the number.
         db.session.commit()
         stored = attachments.store_uploads(files, policy, store)
-        _validate_registration(data, direction, now, policy.timezone, _actor(ctx))
+        validate_registration(data, direction, now, policy.timezone, _actor(ctx))
     else:
         stored = []
+    document = insert_document(ctx, direction, data, stored, now, policy.timezone)
+    db.session.commit()
+    return document
+
+
+def insert_document(
+    ctx: audit.Context, direction: str, data: Registration, stored: list, now: datetime, timezone: str
+) -> Document:
+    """Take the next number and insert a checked registration with its stored files, in the current transaction.
+
+    The caller has validated `data` (`register_document` does) and commits; on a number that another register
+    already gave, the transaction is rolled back and NumberingConflict raised.
+    """
     series = db.session.get(Series, data.series_id)
-    year = numbering.office_year(now, policy.timezone)
+    year = numbering.office_year(now, timezone)
     seq = numbering.next_sequence(SeriesCounter.__table__, series.id, year)
     number = numbering.parse_pattern(series.pattern).format(
         year=year, seq=seq, dept=series.department.code if series.department else "", code=series.code
@@ -428,7 +441,6 @@ def register_document(
     audit.record_event(ctx, "document.register", "document", document.id, after=document_snapshot(document))
     if direction == "incoming":  # routed from the start: pending on the clerks' board (see docstore.routing)
         db.session.add(RoutingItem(**RoutingItem.pending_values(document.id, now)))
-    db.session.commit()
     return document
 
 
@@ -535,7 +547,7 @@ def update_document(ctx: audit.Context, document_id: int, values: dict, timezone
         setattr(data, name, value)
     unchanged = {name for name in EDITABLE_FIELDS if name not in values or values[name] == getattr(document, name)}
     kept = frozenset({"series_id", "main_recipients", "copy_recipients"} | unchanged)
-    _validate_registration(data, document.direction, clock.now(), timezone, _actor(ctx), kept)
+    validate_registration(data, document.direction, clock.now(), timezone, _actor(ctx), kept)
     before = document_snapshot(document)
     for name in values:
         setattr(document, name, getattr(data, name))

@@ -1,6 +1,15 @@
 """SQLAlchemy models, one module per area; import them from here."""
 
 from docstore.models.calendar import CALENDAR_DAY_KINDS, CalendarDay
+from docstore.models.directives import (
+    COUNTERSIGN_STATES,
+    DIRECTIVE_STATES,
+    Countersign,
+    Directive,
+    DirectiveRecipient,
+    DirectiveStep,
+    DirectiveTemplate,
+)
 from docstore.models.notifications import MAIL_STATUSES, MailOutbox, Notification
 from docstore.models.people import (
     CLEARANCE_LEVELS,
@@ -52,7 +61,9 @@ __all__ = [
     "CHANNELS",
     "CLEARANCE_LEVELS",
     "CORRESPONDENT_KINDS",
+    "COUNTERSIGN_STATES",
     "DEPARTMENT_KINDS",
+    "DIRECTIVE_STATES",
     "DIRECTIONS",
     "EXTENSION_STATES",
     "EXTRACTION_STATES",
@@ -71,7 +82,12 @@ __all__ = [
     "AuditHead",
     "CalendarDay",
     "Correspondent",
+    "Countersign",
     "Department",
+    "Directive",
+    "DirectiveRecipient",
+    "DirectiveStep",
+    "DirectiveTemplate",
     "Document",
     "DocumentRecipient",
     "DocumentType",
