@@ -169,6 +169,10 @@ def register(app: Flask) -> None:
                 extraction.file_store(config), registry.upload_policy(config), calendar=workdays.calendar_for(config)
             )
             click.echo(f"{count} demo documents registered")
+            made = demo.load_demo_directives(
+                extraction.file_store(config), registry.upload_policy(config), calendar=workdays.calendar_for(config)
+            )
+            click.echo(f"{made} demo directives drafted")
             names = ", ".join(username for username, *_ in demo.USERS)
             click.echo(f"demo office loaded; users {names} sign in with password {password!r}")
         else:

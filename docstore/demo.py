@@ -26,8 +26,9 @@ from docstore import (
     routing,
     workdays,
 )
+from docstore.directives import drafts, flow, issuing, kinds
 from docstore.extensions import db
-from docstore.models import Department, Document, Task
+from docstore.models import Department, Directive, Document, Task
 
 DEPARTMENTS = [
     # code, name, kind, parent code
@@ -518,3 +519,185 @@ def _routing_steps(
     # the records transfer schedule is left awaiting receipt, on the clerks' board
     routed = sum(title in received for title in (BUDGET, NOTICE, FLOOD, SPENDING, STAFF, SEMINAR, NOT_OURS))
     return steps, routed
+
+
+# --- directives ----------------------------------------------------------------------------------------------------
+
+#: The outgoing registers that number the demo's directives: code, name, pattern, department.
+DIRECTIVE_SERIES = [
+    ("BGF", "General Office directives · 办公室发文", "市府办发〔{year}〕{seq}号", "BGS"),
+    ("CWS", "Finance · Salida de Hacienda", "HAC-S/{year}/{seq:4}", "CW"),
+]
+
+DEMO_NOTICE = "关于开展2027年度公文处理工作自查的通知"
+DEMO_OFICIO = "Remisión de la liquidación del presupuesto 2026"
+DEMO_TO_SIGN = "关于进一步规范会议纪要印发工作的通知"
+DEMO_RESOLUCION = "Resolución de concesión de ayudas para formación del personal"
+
+NOTICE_TEXT = """为进一步提高公文处理质量，经研究，决定在全市各部门开展2027年度公文处理工作自查。现将有关事项通知如下。
+# 自查内容
+## 收文办理
+- 收文登记是否及时、完整。
+- 拟办、批办、承办、催办是否形成闭环。
+## 发文办理
+发文是否经过核稿、会签、签发和复核，文号是否连续。
+# 工作要求
+各部门要高度重视，于规定时间前将自查报告报送市府办公室。
+| 阶段 | 时间 | 责任单位 |
+|---|---|---|
+| 部门自查 | 3月10日前 | 各部门 |
+| 汇总报告 | 3月20日前 | 办公室 |"""
+
+OFICIO_TEXT = """En relación con su escrito de referencia, le remito la liquidación del presupuesto del \
+ejercicio 2026, aprobada por la Junta de Gobierno, junto con el informe de intervención.
+
+Quedo a su disposición para cualquier aclaración."""
+
+
+def load_demo_directives(store, policy, calendar: workdays.Calendar | None = None) -> int:
+    """Draft and move the demo directives through their steps, each at its moment; return how many were made.
+
+    - a notice asking the departments for a self-check report, issued with replies due (Human Resources replied);
+    - an oficio to the Ayuntamiento de Madrid from Finance, issued by e-mail;
+    - a notice countersigned by Legal Affairs that waits for the director's sign-off;
+    - a resolución being reviewed by the office.
+    """
+    if db.session.execute(select(Directive.id).limit(1)).first() is not None:
+        return 0
+    users = {name: accounts.find_user_by_username(name) for name, *_rest in USERS}
+    departments = {code: organisation.find_department_by_code(code) for code, *_rest in DEPARTMENTS}
+    if any(user is None for user in users.values()) or any(d is None for d in departments.values()):
+        return 0
+    for code, name, pattern, department in DIRECTIVE_SERIES:
+        if not any(s.code == code for s in registry.list_series(include_inactive=True)):
+            registry.create_series(
+                audit.SYSTEM,
+                code=code,
+                name=name,
+                direction="outgoing",
+                pattern=pattern,
+                department_id=departments[department].id,
+            )
+    calendar = calendar or workdays.Calendar()
+    now = clock.now()
+    start = _office_time(calendar, _working_day_before(calendar, calendar.today(), 3), "09:30")
+
+    def ctx(name: str) -> audit.Context:
+        return audit.Context(users[name].id)
+
+    def dept(code: str) -> tuple[str, int]:
+        return ("department", departments[code].id)
+
+    by_code = {c.code: c.id for c in registry.active_correspondents() if c.code}
+    made: dict[str, int] = {}
+
+    def create(name: str, draft: drafts.Draft) -> Callable[[], object]:
+        def run():
+            made[draft.title] = drafts.create_draft(ctx(name), draft).id
+
+        return run
+
+    def on(title: str, function: Callable, name: str, *args) -> Callable[[], object]:
+        return lambda: function(ctx(name), made[title], *args)
+
+    notice = drafts.Draft(
+        kind="notice",
+        title=DEMO_NOTICE,
+        issuer="某某市人民政府办公室",
+        issuer_mark="某某市人民政府办公室文件",
+        department_id=departments["BGS"].id,
+        signer_id=users["director"].id,
+        body=NOTICE_TEXT,
+        attachments_note="公文处理工作自查表",
+        main_recipients=[dept("CW"), dept("RS"), dept("XXZX")],
+        copy_recipients=[dept("BQ")],
+        countersign_department_ids=[departments["ZCFG"].id],
+        feedback_requested=True,
+        feedback_deadline=calendar.add_working_days(calendar.today(), 5),
+    )
+    oficio = drafts.Draft(
+        kind="oficio",
+        title=DEMO_OFICIO,
+        issuer="Ayuntamiento · Área de Hacienda",
+        issuer_mark="AYUNTAMIENTO\nÁrea de Hacienda\nServicio de Presupuestos",
+        department_id=departments["CW"].id,
+        signer_id=users["director"].id,
+        signer_title="La Directora del Área de Hacienda",
+        body=OFICIO_TEXT,
+        their_reference="L01280796/2026/118",
+        place="Madrid",
+        main_recipients=[("correspondent", by_code["L01280796"])],
+    )
+    to_sign = drafts.Draft(
+        kind="notice",
+        title=DEMO_TO_SIGN,
+        issuer="某某市人民政府办公室",
+        issuer_mark="某某市人民政府办公室文件",
+        department_id=departments["BGS"].id,
+        signer_id=users["director"].id,
+        body="# 总体要求\n会议纪要应当在会议结束后三个工作日内印发。\n# 审核程序\n- 起草部门核对。\n- 办公室核稿。",
+        main_recipients=[dept("CW"), dept("RS"), dept("XXZX"), dept("ZCFG")],
+        countersign_department_ids=[departments["ZCFG"].id],
+    )
+    resolucion = drafts.Draft(
+        kind="resolucion",
+        title=DEMO_RESOLUCION,
+        issuer="Ayuntamiento · Área de Hacienda",
+        issuer_mark="AYUNTAMIENTO\nÁrea de Hacienda",
+        department_id=departments["CW"].id,
+        signer_id=users["director"].id,
+        signer_title="La Directora del Área de Hacienda",
+        place="Madrid",
+        sections={
+            "background": "- Por acuerdo de 2 de febrero se convocaron ayudas para la formación del personal.\n"
+            "- Finalizado el plazo, se presentaron 42 solicitudes.",
+            "grounds": "- Es competente esta Dirección conforme al artículo 12 de las bases reguladoras.",
+            "resolved": "- Conceder las ayudas a las personas relacionadas en el anexo.\n- Publicar esta resolución.",
+            "appeal": kinds.DEFAULT_APPEAL,
+        },
+        main_recipients=[dept("RS")],
+    )
+
+    def minutes(count: int) -> timedelta:
+        return timedelta(minutes=count)
+
+    def reply_from_rs():
+        # Human Resources answers the notice: its reply is an internal document linked on the notice's page
+        directive = drafts.get_directive(made[DEMO_NOTICE])
+        recipient = next(r for r in directive.recipients if r.department_id == departments["RS"].id)
+        data = registry.Registration(
+            series_id=next(s.id for s in registry.list_series("internal")),
+            title="人事处公文处理工作自查报告",
+            department_id=departments["RS"].id,
+            summary="收文登记完整，发文文号连续；个别催办记录不全，已整改。",
+        )
+        reply = registry.register_document(ctx("lucia"), "internal", data, [], policy, store)
+        issuing.link_reply(ctx("lucia"), directive.id, recipient.id, reply.number)
+
+    # The notice and the oficio were drafted days ago and went out today, after the last demo document came in (a
+    # register's numbers follow the order of registration); Human Resources has already answered the notice.
+    steps = [
+        Step(start, create("wang.fang", notice)),
+        Step(start + minutes(30), on(DEMO_NOTICE, flow.submit, "wang.fang")),
+        Step(start + minutes(60), on(DEMO_NOTICE, flow.approve_review, "lucia", "格式规范，同意送会签。")),
+        Step(start + minutes(120), on(DEMO_NOTICE, flow.countersign, "li.ming", None, True, "无意见。")),
+        Step(start + minutes(200), on(DEMO_NOTICE, flow.sign_off, "director", "同意印发。")),
+        Step(now - minutes(14), on(DEMO_NOTICE, issuing.register, "wang.fang", policy, store)),
+        Step(now - minutes(12), on(DEMO_NOTICE, issuing.issue, "wang.fang", policy, [])),
+        Step(now - minutes(3), reply_from_rs),
+        Step(start + minutes(10), create("juan", oficio)),
+        Step(start + minutes(40), on(DEMO_OFICIO, flow.submit, "juan")),
+        Step(start + minutes(70), on(DEMO_OFICIO, flow.approve_review, "lucia", "")),
+        Step(start + minutes(180), on(DEMO_OFICIO, flow.sign_off, "director", "Conforme.")),
+        Step(now - minutes(10), on(DEMO_OFICIO, issuing.register, "lucia", policy, store)),
+        Step(now - minutes(9), on(DEMO_OFICIO, issuing.issue, "lucia", policy, [])),
+        Step(now - minutes(180), create("wang.fang", to_sign)),
+        Step(now - minutes(170), on(DEMO_TO_SIGN, flow.submit, "wang.fang")),
+        Step(now - minutes(150), on(DEMO_TO_SIGN, flow.approve_review, "lucia", "")),
+        Step(now - minutes(100), on(DEMO_TO_SIGN, flow.countersign, "li.ming", None, True, "同意。")),
+        Step(now - minutes(60), create("juan", resolucion)),
+        Step(now - minutes(45), on(DEMO_RESOLUCION, flow.submit, "juan")),
+    ]
+    _run(steps, now)
+    extraction.wake()
+    return len(made)

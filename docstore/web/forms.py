@@ -31,7 +31,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _coerce_optional_int(value):
+def coerce_optional_int(value):
     return int(value) if value not in (None, "", "None") else None
 
 
@@ -63,7 +63,7 @@ class UserForm(FlaskForm):
     username = StringField(_l("Username"), render_kw={"required": True, "autocomplete": "off"})
     full_name = StringField(_l("Full name"), render_kw={"required": True})
     email = StringField(_l("E-mail"), render_kw={"type": "email"})
-    department_id = SelectField(_l("Department"), coerce=_coerce_optional_int, validate_choice=False)
+    department_id = SelectField(_l("Department"), coerce=coerce_optional_int, validate_choice=False)
     roles = MultiCheckboxField(_l("Roles"), validate_choice=False)
     clearance = SelectField(_l("Security clearance"), coerce=int, validate_choice=False)
     locale = SelectField(_l("Language"), validate_choice=False)
@@ -79,7 +79,7 @@ class PasswordResetForm(FlaskForm):
 
 
 class SubstitutionForm(FlaskForm):
-    substitute_id = SelectField(_l("Substitute"), coerce=_coerce_optional_int, validate_choice=False)
+    substitute_id = SelectField(_l("Substitute"), coerce=coerce_optional_int, validate_choice=False)
     starts_on = DateField(_l("From"), validators=[Optional()])
     ends_on = DateField(_l("Until (included)"), validators=[Optional()])
     reason = StringField(_l("Reason"))
@@ -91,10 +91,10 @@ class DepartmentForm(FlaskForm):
     )
     name = StringField(_l("Name"), render_kw={"required": True})
     kind = SelectField(_l("Kind"), validate_choice=False)
-    parent_id = SelectField(_l("Belongs to"), coerce=_coerce_optional_int, validate_choice=False)
+    parent_id = SelectField(_l("Belongs to"), coerce=coerce_optional_int, validate_choice=False)
     head_id = SelectField(
         _l("Head"),
-        coerce=_coerce_optional_int,
+        coerce=coerce_optional_int,
         validate_choice=False,
         description=_l("Told when an extra-urgent task of the department is overdue."),
     )
@@ -118,14 +118,14 @@ class ConfirmForm(FlaskForm):
 class RegistrationForm(FlaskForm):
     """The fields shared by incoming, outgoing and internal registrations."""
 
-    series_id = SelectField(_l("Register"), coerce=_coerce_optional_int, validate_choice=False)
+    series_id = SelectField(_l("Register"), coerce=coerce_optional_int, validate_choice=False)
     title = StringField(_l("Title / subject"), render_kw={"required": True, "maxlength": 500})
-    document_type_id = SelectField(_l("Document type"), coerce=_coerce_optional_int, validate_choice=False)
+    document_type_id = SelectField(_l("Document type"), coerce=coerce_optional_int, validate_choice=False)
     urgency = SelectField(_l("Urgency"), validate_choice=False)
     classification = SelectField(_l("Classification"), coerce=int, validate_choice=False)
     pages = IntegerField(_l("Number of pages"), validators=[Optional()], render_kw={"min": 1})
     copies = IntegerField(_l("Copies"), validators=[Optional()], render_kw={"min": 1})
-    department_id = SelectField(_l("Addressed to"), coerce=_coerce_optional_int, validate_choice=False)
+    department_id = SelectField(_l("Addressed to"), coerce=coerce_optional_int, validate_choice=False)
     deadline = DateField(_l("Deadline"), validators=[Optional()])
     summary = TextAreaField(_l("Summary"), render_kw={"rows": 3})
     notes = TextAreaField(_l("Notes"), render_kw={"rows": 2})
@@ -135,7 +135,7 @@ class RegistrationForm(FlaskForm):
 class IncomingForm(RegistrationForm):
     received_at = DateTimeLocalField(_l("Received at"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
     channel = SelectField(_l("Channel"), validate_choice=False)
-    correspondent_id = SelectField(_l("Sender"), coerce=_coerce_optional_int, validate_choice=False)
+    correspondent_id = SelectField(_l("Sender"), coerce=coerce_optional_int, validate_choice=False)
     new_correspondent_name = StringField(
         _l("Or a new sender"), description=_l("Added to the address book when the document is registered.")
     )
@@ -144,7 +144,7 @@ class IncomingForm(RegistrationForm):
 
 
 class OutgoingForm(RegistrationForm):
-    signer_id = SelectField(_l("Signed by"), coerce=_coerce_optional_int, validate_choice=False)
+    signer_id = SelectField(_l("Signed by"), coerce=coerce_optional_int, validate_choice=False)
     document_date = DateField(_l("Date of the document"), validators=[Optional()])
     sent_on = DateField(_l("Sent on"), validators=[Optional()])
     main_recipients = SelectMultipleField(
@@ -175,7 +175,7 @@ class SeriesForm(FlaskForm):
             "Examples: IN-{year}-{seq:6} · 国办函〔{year}〕{seq}号 · {year}-{dept}-{seq:4}"
         ),
     )
-    department_id = SelectField(_l("Department"), coerce=_coerce_optional_int, validate_choice=False)
+    department_id = SelectField(_l("Department"), coerce=coerce_optional_int, validate_choice=False)
 
 
 class DocumentTypeForm(FlaskForm):

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 
 import storage
 from docstore import accounts, books, clock, extraction, numbering, organisation, registry, routing, workdays
+from docstore.directives.drafts import directive_of
 from docstore.errors import DocstoreError, ValidationFailed
 from docstore.history import of as history_of
 from docstore.models import CHANNELS, DIRECTIONS, EXTRACTION_STATES, STATUSES, URGENCIES
@@ -85,18 +86,25 @@ def _fill_choices(form: RegistrationForm, direction: str) -> None:
         form.signer_id.choices = [(None, _("— choose —"))] + [
             (u.id, u.full_name) for u in accounts.active_users() if u.has_role("leader", "admin")
         ]
-        targets = {  # grouped, so that a clerk sees at once who is outside and who is one of ours
-            _("Address book"): [(f"correspondent:{c.id}", c.name) for c in registry.active_correspondents()],
-            _("Our departments"): [
-                (f"department:{row.department.id}", "\u2003" * row.depth + row.department.name)
-                for row in organisation.department_tree(include_inactive=False)
-            ],
-        }
+        targets = recipient_choices()
         form.main_recipients.choices = targets
         form.copy_recipients.choices = targets
 
 
-def _targets(values: list[str]) -> list[tuple[str, int]]:
+def recipient_choices() -> dict[str, list[tuple[str, str]]]:
+    """Return the recipients a document can be sent to, as choices grouped so that a clerk sees at once who is
+    outside (the address book) and who is one of ours (the departments)."""
+    return {
+        _("Address book"): [(f"correspondent:{c.id}", c.name) for c in registry.active_correspondents()],
+        _("Our departments"): [
+            (f"department:{row.department.id}", "\u2003" * row.depth + row.department.name)
+            for row in organisation.department_tree(include_inactive=False)
+        ],
+    }
+
+
+def parse_targets(values: list[str]) -> list[tuple[str, int]]:
+    """Return recipients chosen as "correspondent:ID" / "department:ID" as (kind, id) pairs."""
     result = []
     for value in values or []:
         kind, _sep, ident = value.partition(":")
@@ -131,8 +139,8 @@ def _registration_from(form: RegistrationForm) -> registry.Registration:
         data.document_date = form.document_date.data
         data.sent_on = form.sent_on.data
         if "main_recipients" in form:
-            data.main_recipients = _targets(form.main_recipients.data)
-            data.copy_recipients = _targets(form.copy_recipients.data)
+            data.main_recipients = parse_targets(form.main_recipients.data)
+            data.copy_recipients = parse_targets(form.copy_recipients.data)
     return data
 
 
@@ -253,6 +261,7 @@ def document_page(document, routing_forms: dict | None = None, status: int = 200
         can_edit=current_user.has_role(*CLERKS) and document.status == "registered",
         routing=panel,
         routing_forms=panel_forms(panel, routing_forms),
+        directive=directive_of(document.id, current_user),
         EXTRACTION_STATES=EXTRACTION_STATES,
         PREVIEWABLE=PREVIEWABLE,
     ), status

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_login import current_user, login_required
 
 from docstore import organisation, registry, routing, workdays
+from docstore.directives import inbox
 from docstore.models import ITEM_STATES, TASK_ROLES, URGENCIES
 from docstore.pagination import Page
 from docstore.web.common import optional_int, page_number, page_size, roles_required
@@ -30,6 +31,18 @@ def waiting() -> routing.Waiting:
     return g.waiting or routing.Waiting()
 
 
+def directives_waiting() -> int:
+    """Return how many directives wait for a step of the signed-in user (review, countersign, sign-off, …)."""
+    if "directives_waiting" not in g:
+        g.directives_waiting = inbox.waiting_count(current_user) if current_user.is_authenticated else 0
+    return g.directives_waiting
+
+
+def waiting_total() -> int:
+    """Return everything that waits for the signed-in user: routing work and directives (the header's count)."""
+    return waiting().total + directives_waiting()
+
+
 def has_endpoint(name: str) -> bool:
     """Return True when the app has the endpoint `name` (the work pages of other areas may not exist yet)."""
     return name in current_app.view_functions
@@ -48,6 +61,7 @@ def work_url() -> str:
             (work.to_read, "tasks.read"),
             (work.to_instruct, "tasks.instruct"),
             (work.office_total, "tasks.office"),
+            (directives_waiting(), "directives.index"),
         )
         for count, endpoint in elsewhere:
             if count:
@@ -57,7 +71,13 @@ def work_url() -> str:
 
 @bp.app_context_processor
 def _work_globals():
-    return {"waiting": waiting, "has_endpoint": has_endpoint, "work_url": work_url}
+    return {
+        "waiting": waiting,
+        "waiting_total": waiting_total,
+        "directives_waiting": directives_waiting,
+        "has_endpoint": has_endpoint,
+        "work_url": work_url,
+    }
 
 
 def _past_the_end(page: Page, endpoint: str):

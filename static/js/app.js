@@ -38,6 +38,18 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-print]").forEach((button) => {
     button.addEventListener("click", () => window.print());
   });
+  // The drafting form shows only the sections of the chosen directive type (all show without the script).
+  const kind = document.querySelector("select[data-directive-kind]");
+  if (kind) {
+    const sections = document.querySelectorAll("[data-section-kinds]");
+    const showSections = () => {
+      sections.forEach((section) => {
+        section.hidden = !section.dataset.sectionKinds.split(" ").includes(kind.value);
+      });
+    };
+    kind.addEventListener("change", showSections);
+    showSections();
+  }
   // A new API token is selected when focused, ready to copy.
   document.querySelectorAll("input[data-select-on-focus]").forEach((input) => {
     input.addEventListener("focus", () => input.select());
