@@ -1,7 +1,8 @@
 """The JSON API under /api/v1: token authentication, JSON errors with stable codes, one view per operation.
 
 The shared parts (the blueprint, errors, authentication, request parsing) are in `docstore.api.common`; the routing
-of incoming documents is in `docstore.api.routing`; the OpenAPI description in `docstore.api.openapi`.
+of incoming documents is in `docstore.api.routing`; outgoing directives in `docstore.api.directives`; the OpenAPI
+description in `docstore.api.openapi`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from docstore import (
     registry,
     workdays,
 )
+from docstore.api import directives as _directives  # noqa: F401  (its views register themselves on the blueprint)
 from docstore.api import routing as _routing  # noqa: F401  (its views register themselves on the blueprint)
 from docstore.api.common import (
     API_PREFIX,
@@ -47,6 +49,7 @@ from docstore.api.common import (
     authenticated,
     bp,
     json_error,
+    recipient_target,
 )
 from docstore.api.openapi import build_spec
 from docstore.errors import N_, Msg, ValidationFailed
@@ -303,7 +306,6 @@ def verify_audit_events():
 CLERKS = registry.CLERK_ROLES
 DATE_FIELDS = ("deadline", "sender_date", "document_date", "sent_on")
 RECIPIENT_FIELDS = ("main_recipients", "copy_recipients")
-RECIPIENT_TARGETS = ("correspondent_id", "department_id")
 #: The columns of a register entry that the API shows, besides its recipients and attachments.
 DOCUMENT_FIELDS = (
     "number",
@@ -364,16 +366,6 @@ def _file_store():
     return extraction.file_store(current_app.config)
 
 
-def _recipient(item) -> tuple[str, int] | None:
-    """Return {"correspondent_id": n} or {"department_id": n} as the services take it (None when malformed)."""
-    if not isinstance(item, dict) or len(item) != 1:
-        return None
-    ((key, ident),) = item.items()
-    if key not in RECIPIENT_TARGETS or type(ident) is not int:
-        return None
-    return key.removesuffix("_id"), ident
-
-
 def _field_values(data: dict) -> dict:
     """Return register-entry fields sent as JSON with their dates, times and recipients parsed; report every bad one."""
     values, errors = dict(data), {}
@@ -387,7 +379,7 @@ def _field_values(data: dict) -> dict:
     except ValidationFailed as exc:
         errors.update(exc.errors)
     for name in RECIPIENT_FIELDS:
-        targets = [_recipient(item) for item in data.get(name) or []]
+        targets = [recipient_target(item) for item in data.get(name) or []]
         if None in targets:
             errors[name] = Msg(N_("A recipient is not in the address book or the organisation."))
         values[name] = targets

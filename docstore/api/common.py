@@ -258,3 +258,17 @@ def _choice_arg(name: str, choices) -> str:
     if value and value not in choices:
         raise ValidationFailed({name: Msg(N_("Use one of: %(choices)s."), choices=", ".join(choices))})
     return value
+
+
+#: The keys that name a recipient in JSON: one of our departments, or a correspondent of the address book.
+RECIPIENT_TARGETS = ("correspondent_id", "department_id")
+
+
+def recipient_target(item) -> tuple[str, int] | None:
+    """Return {"correspondent_id": n} or {"department_id": n} as the services take it (None when malformed)."""
+    if not isinstance(item, dict) or len(item) != 1:
+        return None
+    ((key, ident),) = item.items()
+    if key not in RECIPIENT_TARGETS or type(ident) is not int:
+        return None
+    return key.removesuffix("_id"), ident
