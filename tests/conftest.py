@@ -171,6 +171,19 @@ def sign_in(client):
 
 
 @pytest.fixture
+def browse(app):
+    """Return `open_as(user)`: a browser of that user's own, signed in (several people act in one test)."""
+
+    def open_as(user) -> Browser:
+        browser = Browser(app, app.response_class)
+        response = browser.post("/sign-in", data={"username": user.username, "password": PASSWORD})
+        assert response.status_code == 302, response.text
+        return browser
+
+    return open_as
+
+
+@pytest.fixture
 def admin(make_user):
     return make_user("admin", "admin", full_name="Ada Admin")
 

@@ -19,8 +19,9 @@ from docstore.extensions import db
 from docstore.messages import in_language, translate
 from docstore.models import MailOutbox, Notification, Task
 from docstore.routing import IllegalTransition
+from tests.service_support import act, ctx, refused
 from tests.test_mail import SmtpServer, free_port
-from tests.test_routing import act, ctx, events, refused, register, tasks_of
+from tests.test_routing import events, register, tasks_of
 
 SYSTEM = audit.SYSTEM
 HOLIDAY = date(2026, 3, 9)  # a Monday

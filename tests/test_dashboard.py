@@ -9,33 +9,18 @@ from types import SimpleNamespace
 
 import pytest
 
-from docstore import audit, clock, database, organisation, registry, routing, workdays
+from docstore import audit, clock, organisation, registry, routing, workdays
 from docstore.extensions import db
 from docstore.models import Series
 from docstore.routing.dashboard import OPEN_STATES, _WorkingDays
 from docstore.web.dashboard import chart_label
+from tests.service_support import act, ctx
 
 SYSTEM = audit.SYSTEM
 POLICY = registry.UploadPolicy(frozenset({"text"}), 1 << 20, "UTC")
 MONDAY = date(2026, 3, 2)  # the fake clock's day
 HOLIDAY = date(2026, 3, 9)  # a Monday
 TUESDAY_AFTER = date(2026, 3, 10)
-
-
-def ctx(user) -> audit.Context:
-    return audit.Context(user.id)
-
-
-def act(function, *args, **kwargs):
-    """Call a routing service in a writing transaction and commit, as a POST request does."""
-    with database.writing():
-        try:
-            result = function(*args, **kwargs)
-        except Exception:
-            db.session.rollback()
-            raise
-        db.session.commit()
-    return result
 
 
 def register(clerk, sender, title: str, **fields):

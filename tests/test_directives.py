@@ -30,35 +30,13 @@ from docstore.models import (
     Series,
     SeriesCounter,
 )
+from tests.service_support import act, ctx, refused
 from tests.word_support import part_xml
 
 POLICY = registry.UploadPolicy(frozenset({"docx"}), 1 << 20, "UTC")
 SYSTEM = audit.SYSTEM
 MONDAY = date(2026, 3, 2)  # the fake clock's day
 DUE = date(2026, 3, 13)
-
-
-def ctx(user) -> audit.Context:
-    return audit.Context(user.id)
-
-
-def act(function, *args, **kwargs):
-    """Call a service in a writing transaction and commit, as a POST request does (rolling back on error)."""
-    with database.writing():
-        try:
-            result = function(*args, **kwargs)
-        except Exception:
-            db.session.rollback()
-            raise
-        db.session.commit()
-    return result
-
-
-def refused(error, function, *args, **kwargs):
-    """Assert that the service refuses with `error`; return the exception."""
-    with pytest.raises(error) as caught:
-        act(function, *args, **kwargs)
-    return caught.value
 
 
 def fresh(directive_id: int) -> Directive:

@@ -15,7 +15,6 @@ from docstore import audit, clock, organisation, registry
 from docstore.directives import pdf
 from docstore.extensions import db
 from docstore.models import Directive, Document, Series
-from tests.conftest import PASSWORD, Browser
 
 SYSTEM = audit.SYSTEM
 POLICY = registry.UploadPolicy(frozenset({"text"}), 1 << 20, "UTC")
@@ -46,19 +45,6 @@ def office(app, make_user, clerk, sender, fake_clock):
         bo=make_user("bo", "staff", full_name="Bo Li", department_id=finance.id),
         carl=make_user("carl", "staff", full_name="Carl Cruz", department_id=legal.id),
     )
-
-
-@pytest.fixture
-def browse(app):
-    """Return a signed-in browser for `user`: several people act in one test."""
-
-    def open_as(user) -> Browser:
-        browser = Browser(app, app.response_class)
-        response = browser.post("/sign-in", data={"username": user.username, "password": PASSWORD})
-        assert response.status_code == 302, response.text
-        return browser
-
-    return open_as
 
 
 def text_of(response) -> str:

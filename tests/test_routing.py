@@ -17,33 +17,11 @@ from docstore.extensions import db
 from docstore.messages import in_language, translate
 from docstore.models import ITEM_STATES, TASK_STATES, AuditEvent, Document, Notification, RoutingItem, Series, Task
 from docstore.routing import IllegalTransition
+from tests.service_support import act, ctx, refused
 
 POLICY = registry.UploadPolicy(frozenset({"text"}), 1 << 20, "UTC")
 SYSTEM = audit.SYSTEM
 MONDAY = date(2026, 3, 2)  # the fake clock's day
-
-
-def ctx(user) -> audit.Context:
-    return audit.Context(user.id)
-
-
-def act(function, *args, **kwargs):
-    """Call a routing service in a writing transaction and commit, as a POST request does (rolling back on error)."""
-    with database.writing():
-        try:
-            result = function(*args, **kwargs)
-        except Exception:
-            db.session.rollback()
-            raise
-        db.session.commit()
-    return result
-
-
-def refused(error, function, *args, **kwargs):
-    """Assert that the service refuses with `error`; return the exception."""
-    with pytest.raises(error) as caught:
-        act(function, *args, **kwargs)
-    return caught.value
 
 
 def register(clerk, sender, title: str = "Solicitud de presupuesto", urgency: str = "normal", **fields):

@@ -9,30 +9,15 @@ import pytest
 from lxml import html
 from sqlalchemy import event, func, select
 
-from docstore import accounts, audit, clock, database, organisation, registry, routing
+from docstore import accounts, audit, clock, organisation, registry, routing
 from docstore.extensions import db
 from docstore.models import AuditEvent, Series, Task
-from tests.conftest import PASSWORD, Browser
+from tests.conftest import Browser
+from tests.service_support import act, ctx
 
 SYSTEM = audit.SYSTEM
 MONDAY = date(2026, 3, 2)  # the fake clock's day
 POLICY = registry.UploadPolicy(frozenset({"text"}), 1 << 20, "UTC")
-
-
-def ctx(user) -> audit.Context:
-    return audit.Context(user.id)
-
-
-def act(function, *args, **kwargs):
-    """Call a routing service in a writing transaction and commit, as a POST request does."""
-    with database.writing():
-        try:
-            result = function(*args, **kwargs)
-        except Exception:
-            db.session.rollback()
-            raise
-        db.session.commit()
-    return result
 
 
 def register(clerk, sender, title: str = "Solicitud de presupuesto", urgency: str = "normal", **fields):
@@ -93,19 +78,6 @@ def office(app, make_user, clerk, fake_clock):
         cleo=make_user("cleo", "staff", full_name="Cleo Lam", department_id=legal.id),
         dora=make_user("dora", "staff", full_name="Dora Diaz"),
     )
-
-
-@pytest.fixture
-def browse(app):
-    """Return a signed-in browser for `user`: several people act on one document in a test."""
-
-    def open_as(user) -> Browser:
-        browser = Browser(app, app.response_class)
-        response = browser.post("/sign-in", data={"username": user.username, "password": PASSWORD})
-        assert response.status_code == 302, response.text
-        return browser
-
-    return open_as
 
 
 def text_of(element) -> str:

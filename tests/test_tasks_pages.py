@@ -10,30 +10,15 @@ from flask import url_for
 from lxml import html
 from sqlalchemy import select
 
-from docstore import accounts, audit, clock, database, organisation, registry, routing
+from docstore import accounts, audit, clock, organisation, registry, routing
 from docstore.extensions import db
 from docstore.models import Series, Task
-from tests.conftest import PASSWORD, Browser
+from tests.conftest import Browser
+from tests.service_support import act, ctx
 
 SYSTEM = audit.SYSTEM
 MONDAY = date(2026, 3, 2)  # the fake clock's day
 POLICY = registry.UploadPolicy(frozenset({"text"}), 1 << 20, "UTC")
-
-
-def ctx(user) -> audit.Context:
-    return audit.Context(user.id)
-
-
-def act(function, *args, **kwargs):
-    """Call a routing service in a writing transaction and commit, as a POST request does."""
-    with database.writing():
-        try:
-            result = function(*args, **kwargs)
-        except Exception:
-            db.session.rollback()
-            raise
-        db.session.commit()
-    return result
 
 
 def register(clerk, sender, title: str, urgency: str = "normal", **fields):
@@ -97,19 +82,6 @@ def office(app, make_user, clerk, fake_clock):
         eve=make_user("eve", "staff", full_name="Eve Eng", department_id=bgs.id),
         dora=make_user("dora", "staff", full_name="Dora Diaz"),
     )
-
-
-@pytest.fixture
-def browse(app):
-    """Return a signed-in browser for `user`: several people look at their pages in one test."""
-
-    def open_as(user) -> Browser:
-        browser = Browser(app, app.response_class)
-        response = browser.post("/sign-in", data={"username": user.username, "password": PASSWORD})
-        assert response.status_code == 302, response.text
-        return browser
-
-    return open_as
 
 
 def page(browser: Browser, url: str, status: int = 200):
@@ -584,7 +556,7 @@ def test_the_tabs_link_the_chase_list_and_dashboard_when_they_exist(office, brow
     assert ("Dashboard" in clerk_tabs) == ("dashboard.index" in app.view_functions)
     assert "In progress" in clerk_tabs
     staff_tabs = tab_counts(page(browse(office.ana), "/tasks/"))
-    assert list(staff_tabs) == ["My tasks", "My department", "To read"]
+    assert list(staff_tabs) == ["My tasks", "My department", "To read", "Directives"]
 
 
 @pytest.mark.parametrize("locale", ["es", "zh_Hans"])
@@ -661,7 +633,12 @@ def test_a_void_document_leaves_every_work_page_and_count(office, sender, browse
         "board": [kept.number],
         "pending": [],
     }
-    assert tab_counts(page(browse(o.ana), "/tasks/")) == {"My tasks": "", "My department": "", "To read": ""}
+    assert tab_counts(page(browse(o.ana), "/tasks/")) == {
+        "My tasks": "",
+        "My department": "",
+        "To read": "",
+        "Directives": "",
+    }
     assert tab_counts(page(browse(o.director), "/tasks/"))["To instruct"] == ""
     clerk_tree = page(browse(o.clerk), "/tasks/board")
     assert tab_counts(clerk_tree)["In progress"] == "1"

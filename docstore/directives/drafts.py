@@ -121,14 +121,15 @@ class Draft:
             return [_target(r) for r in directive.recipients if r.role == role]
 
         return cls(
-            **{name: getattr(directive, name) for name in _COLUMNS},
+            **{name: getattr(directive, name) for name in COLUMNS},
             main_recipients=targets("main"),
             copy_recipients=targets("copy"),
             countersign_department_ids=[c.department_id for c in directive.countersigns],
         )
 
 
-_COLUMNS = (
+#: The fields of a draft kept as columns of its directive (the recipients and countersigners are rows of their own).
+COLUMNS = (
     "kind",
     "template_id",
     "title",
@@ -277,7 +278,7 @@ def _own_departments(user: User) -> set[int]:
 
 
 def _apply(directive: Directive, draft: Draft) -> None:
-    for name in _COLUMNS:
+    for name in COLUMNS:
         setattr(directive, name, getattr(draft, name))
     wanted = [("main", t) for t in draft.main_recipients] + [("copy", t) for t in draft.copy_recipients]
     current = {(r.role, _target(r)): r for r in directive.recipients}
@@ -302,7 +303,7 @@ def _target(recipient: DirectiveRecipient) -> tuple[str, int]:
 
 def snapshot(directive: Directive) -> dict:
     """Return a directive's fields as the audit log records them."""
-    values = {name: getattr(directive, name) for name in _COLUMNS}
+    values = {name: getattr(directive, name) for name in COLUMNS}
     values["feedback_deadline"] = directive.feedback_deadline.isoformat() if directive.feedback_deadline else None
     values["state"] = directive.state
     values["version"] = directive.version

@@ -160,24 +160,9 @@ def _draft_from(form: DirectiveForm) -> drafts.Draft:
 
 def _prefill(form: DirectiveForm, draft: drafts.Draft) -> None:
     form.kind.data = f"template:{draft.template_id}" if draft.kind == "template" else draft.kind
-    for name in (
-        "title",
-        "issuer",
-        "issuer_mark",
-        "department_id",
-        "series_id",
-        "urgency",
-        "classification",
-        "signer_id",
-        "signer_title",
-        "body",
-        "attachments_note",
-        "note",
-        "their_reference",
-        "place",
-        "feedback_requested",
-        "feedback_deadline",
-    ):
+    for name in drafts.COLUMNS:
+        if name in ("kind", "template_id", "sections", "reply_to_id"):  # set apart: they take another shape
+            continue
         getattr(form, name).data = getattr(draft, name)
     form.reply_to_id.data = str(draft.reply_to_id or "")
     for name in SECTION_NAMES:
