@@ -129,10 +129,13 @@ def test_a_notice_is_drafted_countersigned_signed_registered_issued_and_answered
     )
     form.get_by_label("Replies due by", exact=True).fill("2026-03-20")
     form.get_by_label("Ask the main recipients for a reply", exact=True).check()
-    form.get_by_label("Body", exact=True).fill(
-        "# 自查内容\n各部门对照检查收文、发文、归档各环节。\n- 收文登记是否完整。\n- 发文是否连续。\n"
-        "| 阶段 | 时间 |\n| 部门自查 | 3月10日前 |"
-    )
+    body = form.get_by_label("Body", exact=True)
+    body.fill("自查内容")
+    form.get_by_role("toolbar").get_by_role("button", name="Heading 1").click()  # "# " before the line
+    expect(body).to_have_value("# 自查内容")
+    body.press("End")
+    body.press_sequentially("\n各部门对照检查收文、发文、归档各环节。\n- 收文登记是否完整。\n- 发文是否连续。\n")
+    body.press_sequentially("| 阶段 | 时间 |\n| 部门自查 | 3月10日前 |")
     form.get_by_label("To be signed off by", exact=True).select_option(label="Diana Director")
     form.get_by_label("Legal", exact=True).check()
     # the resolución's sections are hidden for a notice (app.js), and shown again for a resolución

@@ -50,6 +50,32 @@ document.addEventListener("DOMContentLoaded", () => {
     kind.addEventListener("change", showSections);
     showSections();
   }
+  // The body editor's toolbar: a heading, point or table marker at the start of the line the cursor is on.
+  document.querySelectorAll("[data-editor-for]").forEach((toolbar) => {
+    const area = document.getElementById(toolbar.dataset.editorFor);
+    if (!area) return;
+    toolbar.hidden = false;
+    toolbar.querySelectorAll("button").forEach((button) => {
+      button.addEventListener("click", () => {
+        const text = area.value;
+        const start = text.lastIndexOf("\n", area.selectionStart - 1) + 1;
+        let insert;
+        let at = start;
+        if (button.dataset.linePrefix !== undefined) {
+          const line = text.slice(start).replace(/^(#{1,4} |- )/, "");
+          const rest = text.slice(start).length - line.length;
+          insert = button.dataset.linePrefix;
+          area.value = text.slice(0, start) + insert + text.slice(start + rest);
+        } else {
+          insert = (start === area.selectionStart ? "" : "\n") + button.dataset.insertBlock + "\n";
+          at = area.selectionStart;
+          area.value = text.slice(0, at) + insert + text.slice(at);
+        }
+        area.focus();
+        area.setSelectionRange(at + insert.length, at + insert.length);
+      });
+    });
+  });
   // A new API token is selected when focused, ready to copy.
   document.querySelectorAll("input[data-select-on-focus]").forEach((input) => {
     input.addEventListener("focus", () => input.select());
