@@ -68,9 +68,9 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 
 translations: $(BIN)/.installed  ## Re-extract the marked texts into messages.pot and merge them into the es and zh_Hans catalogues.
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _l -k lazy_gettext --ignore-dirs=".* ._ node_modules instance" \
+	$(BIN)/pybabel extract --width 120 -F babel.cfg -k N_ -k _l -k lazy_gettext --ignore-dirs=".* ._ node_modules instance" \
 	  --project=Docstore --add-comments=Translators: -o docstore/translations/messages.pot .
-	$(BIN)/pybabel update -i docstore/translations/messages.pot -d docstore/translations --ignore-obsolete
+	$(BIN)/pybabel update --width 120 -i docstore/translations/messages.pot -d docstore/translations --ignore-obsolete
 
 bench: setup  ## Run the benchmarks (they print figures; nothing is asserted).
 	@set -e; for script in bench/bench_*.py; do $(BIN)/python "$$script"; done
