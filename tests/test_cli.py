@@ -76,14 +76,32 @@ def test_init_refuses_a_too_short_password_and_creates_nobody(app, run):
 def test_create_user_with_department_and_roles(app, run):
     finance = organisation.create_department(audit.SYSTEM, code="CW", name="Finance")
     result = run(
-        "create-user", "Juan", "--name", "Juan Pérez", "--role", "staff", "--role", "leader",
-        "--department", "cw", "--clearance", "1", "--email", "juan@example.org", "--password", PASSWORD,
+        "create-user",
+        "Juan",
+        "--name",
+        "Juan Pérez",
+        "--role",
+        "staff",
+        "--role",
+        "leader",
+        "--department",
+        "cw",
+        "--clearance",
+        "1",
+        "--email",
+        "juan@example.org",
+        "--password",
+        PASSWORD,
     )
     assert result.exit_code == 0, result.output
     juan = accounts.find_user_by_username("juan")
     assert f"user created: juan (id {juan.id})" in result.stdout
     assert (juan.full_name, juan.department_id, juan.roles, juan.clearance, juan.email) == (
-        "Juan Pérez", finance.id, {"staff", "leader"}, 1, "juan@example.org"
+        "Juan Pérez",
+        finance.id,
+        {"staff", "leader"},
+        1,
+        "juan@example.org",
     )
     assert accounts.password_matches(juan.password_hash, PASSWORD)
 
@@ -175,9 +193,13 @@ def test_demo_registers_a_few_documents_with_text_attachments(app):
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert f"{len(demo.DOCUMENTS)} demo documents registered" in result.output
-    numbers = sorted(number for (number,) in db.session.query(Document.number))
-    assert len(numbers) == len(demo.DOCUMENTS) and any(n.startswith("OUT-") for n in numbers)
-    assert db.session.query(Attachment).count() == len(demo.DOCUMENTS)
+    assert "4 demo directives drafted" in result.output
+    # the demo documents with their text attachments, and what the two issued directives registered (their
+    # outgoing documents, the notice's four incoming copies and one reply), each directive's with its Word file
+    typed = [d for d in db.session.query(Document) if d.attachments and d.attachments[0].filename == "texto.txt"]
+    assert len(typed) == len(demo.DOCUMENTS) and any(d.number.startswith("OUT-") for d in typed)
+    assert db.session.query(Document).count() == len(demo.DOCUMENTS) + 2 + 4 + 1
+    assert db.session.query(Attachment).count() == len(demo.DOCUMENTS) + 2 + 4
 
 
 # --- routing ---------------------------------------------------------------------------------------------------
