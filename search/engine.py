@@ -26,11 +26,11 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
+from itertools import chain, compress, islice
 from pathlib import Path
 
-from whoosh import collectors, query
 from whoosh import index as whoosh_index
+from whoosh import query
 from whoosh.filedb.filestore import FileStorage
 
 from search import query as query_language
@@ -43,8 +43,6 @@ log = logging.getLogger(__name__)
 _CURRENT = "CURRENT"
 _BUILDING = "BUILDING"
 _BUILD_STATE = "build.json"
-#: Up to this many permitted matches (or a quarter of all matches) are scored one by one, not by a walk of all.
-_SCORED_DIRECTLY = 2_000
 #: The highest classification level: a clearance of this level passes every level test.
 MAX_LEVEL = 3
 #: Unknown words a suggestion corrects at most: each scans the lexicon, while every search of the process waits.
@@ -403,27 +401,30 @@ class SearchIndex:
         by_date = request.sort in ("-registered", "registered") or isinstance(q, query.Every)
         with self._searching() as searcher:
             _refuse_broad_patterns(searcher, q)
-            # One pass over the matching documents, segment by segment, without scoring them: what the user may
-            # open (flags kept per segment), the total, the facet counts (from column values kept per segment)
-            # and, when sorting by date, the page.
+            # One pass over the matching documents, segment by segment: what the user may open (flags kept per
+            # segment), the total, the facet counts (from column values kept per segment) and the page, by date or
+            # by relevance (each permitted match scored on the way, as Whoosh's top-N collector scores it).
             columns = self._columns.readers(searcher)
             counts: dict[str, Counter] = {name: Counter() for name in FACETS}
             total = 0
-            docset: set[int] = set()
-            found: list[tuple[object, int, list[int]]] = []  # (leaf searcher, offset, its documents)
-            unrestricted = 0  # documents matching before the permission flags
+            best: list[tuple[float, int]] = []  # (score, -docnum): ties go to the lower docnum, as in Whoosh
             dated: list[tuple[int, int]] = []
             newest_first = request.sort != "registered"
             for (sub, offset), segment in zip(searcher.leaf_searchers(), columns, strict=True):
                 flags = segment.allowed(access, sub)
-                docs = list(matching.docs(sub))
-                unrestricted += len(docs)
-                if flags is not None:
-                    docs = [d for d in docs if flags[d]]
+                if by_date:
+                    docs = list(matching.docs(sub))
+                    if flags is not None:
+                        docs = [d for d in docs if flags[d]]
+                else:
+                    if dates:  # the dates filter, they never score
+                        flags = segments.within(flags, query.And(dates).docs(sub), segment)
+                    docs, scores = segments.scored_matches(q, sub, segment, flags)
                 # Facet filters are tested on the kept column values. A filtered facet counts the documents that
                 # pass the other filters, so that its other values stay on offer (ticking one adds to the choice).
                 checks = [(name, *segment.accepting(name, values)) for name, values in chosen.items()]
-                kept = [d for d in docs if all(ok[codes[d]] for _name, codes, ok in checks)] if checks else docs
+                passing = [all(ok[codes[d]] for _name, codes, ok in checks) for d in docs] if checks else None
+                kept = list(compress(docs, passing)) if checks else docs
                 total += len(kept)
                 for name in FACETS:
                     pool = kept
@@ -433,31 +434,19 @@ class SearchIndex:
                     codes, values = segment.facet(name)
                     for code, n in Counter(map(codes.__getitem__, pool)).items():
                         counts[name][values[code]] += n
-                docs = kept
                 if by_date:
                     registered = segment.registered()
                     pick = heapq.nlargest if newest_first else heapq.nsmallest
-                    mine = pick(wanted, docs, key=lambda d: (registered[d], d))  # ties as in the merge below
+                    mine = pick(wanted, kept, key=lambda d: (registered[d], d))  # ties as in the merge below
                     dated = pick(wanted, [*dated, *((registered[d], offset + d) for d in mine)])
                 else:
-                    docset.update(offset + d for d in docs)
-                    found.append((sub, offset, docs))
+                    kept_scores = list(compress(scores, passing)) if checks else scores
+                    mine = zip(kept_scores, [-offset - d for d in kept], strict=True)
+                    best = heapq.nlargest(wanted, chain(best, mine))
             if by_date:
                 ranked = [(docnum, 0.0) for _when, docnum in dated]
-            elif len(docset) <= max(_SCORED_DIRECTLY, unrestricted // 4):
-                # Few of the matches may be opened (or few match): score just those.
-                ranked = segments.top_scored(searcher, q, found, wanted)
             else:
-                # The page by relevance: Whoosh's top-N collector over the documents found above, scoring each.
-                # Not with its block-quality skipping, nor replacing matchers as the minimum score rises: in
-                # whoosh-ng both skip documents that belong on the page (union matchers bound a document's score
-                # by their largest clause's), so pages came out in the wrong order, some documents on two pages
-                # and others on none.
-                top = collectors.FilterCollector(collectors.TopCollector(wanted, usequality=False, replace=0), docset)
-                searcher.search_with_collector(q, top)
-                ranked = [(hit.docnum, float(hit.score or 0.0)) for hit in top.results()]
-            if len(ranked) < min(total, wanted):  # files changed under the searcher: never a silently short page
-                raise IndexUnavailable(f"{total} documents matched but {len(ranked)} could be ranked")
+                ranked = [(-negated, float(score)) for score, negated in best]
             terms = segments.highlight_terms(q, searcher.reader())
             stored = searcher.reader()
             hits = [

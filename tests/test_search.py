@@ -25,7 +25,6 @@ from search import (
     Request,
     SearchError,
     SearchIndex,
-    engine,
     highlight,
     segments,
     snippet,
@@ -478,10 +477,7 @@ def ranked(index):
     return entries
 
 
-@pytest.mark.parametrize("path", ["scored-one-by-one", "top-n-collector"])
-def test_relevance_ranks_as_whoosh_does_whichever_way_the_page_is_scored(index, ranked, monkeypatch, path):
-    if path == "top-n-collector":  # the way of searches where most matches may be opened
-        monkeypatch.setattr(engine, "_SCORED_DIRECTLY", 0)
+def test_relevance_ranks_as_whoosh_does(index, ranked):
     with index._searching() as searcher:
         plain = searcher.search(index.parse("informe"), limit=None)
         whoosh_order = [int(hit["id"]) for hit in plain]
@@ -492,12 +488,9 @@ def test_relevance_ranks_as_whoosh_does_whichever_way_the_page_is_scored(index, 
     assert results.total == 40
 
 
-@pytest.mark.parametrize("path", ["scored-one-by-one", "top-n-collector"])
-def test_pages_of_an_or_query_follow_the_exact_order_without_gaps_or_repeats(index, monkeypatch, path):
+def test_pages_of_an_or_query_follow_the_exact_order_without_gaps_or_repeats(index):
     """An OR of words is an OR of clauses over five fields per word: whoosh-ng's block-quality skipping bounds
     such a union by its largest clause and skipped documents that belonged on the page."""
-    if path == "top-n-collector":
-        monkeypatch.setattr(engine, "_SCORED_DIRECTLY", 0)
     rnd = random.Random(7)
     words = "alfa beta gamma delta eco foxtrot golf hotel".split()
     for start in range(0, 900, 300):  # three segments of 300
@@ -530,6 +523,28 @@ def test_scores_do_not_depend_on_who_searches(index, ranked):
     assert [hit.id for hit in limited.hits] == [hit.id for hit in everything.hits if hit.id % 2 == 0]
     scores = {hit.id: hit.score for hit in everything.hits}
     assert all(hit.score == pytest.approx(scores[hit.id]) for hit in limited.hits)
+
+
+def test_a_date_range_filters_a_relevance_page_and_never_scores(index):
+    """Dates filter like the access test: the page keeps Whoosh's order and scores, with gaps."""
+    entries = [
+        Entry(
+            n,
+            title=f"Nota {n}",
+            text=" ".join(["informe"] * n + ["relleno"] * (40 - n)),
+            registered=DAY_ONE + timedelta(days=n),
+        )
+        for n in range(1, 41)
+    ]
+    for start in range(0, 40, 10):  # four segments
+        index.apply(entries[start : start + 10])
+    everything = index.search(Request("informe", per_page=40), EVERYTHING)
+    start, end = DAY_ONE + timedelta(days=11), DAY_ONE + timedelta(days=31)
+    dated = index.search(Request("informe", registered_from=start, registered_until=end, per_page=7), EVERYTHING)
+    assert [hit.id for hit in dated.hits] == [hit.id for hit in everything.hits if 11 <= hit.id < 31][:7]
+    assert dated.total == 20
+    scores = {hit.id: hit.score for hit in everything.hits}
+    assert all(hit.score == scores[hit.id] for hit in dated.hits)
 
 
 def test_facets_follow_a_reclassified_entry_under_a_warm_searcher(index, register):
