@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from docstore import accounts, audit, clock, correspondents, database, organisation, registry, routing
-from docstore.directives import drafts, flow, inbox, issuing, office_templates
+from docstore.directives import drafts, flow, inbox, issuing, office_templates, summary
 from docstore.errors import N_, Conflict, DocstoreError, Forbidden, Msg, NotFound, StoredFileMissing, ValidationFailed
 from docstore.extensions import db
 from docstore.models import (
@@ -1060,3 +1060,96 @@ def test_chasing_reminds_the_departments_whose_reply_is_awaited_once_a_day(peopl
     assert [s.action for s in steps(directive.id)].count("chase") == 3
     plain = bring(p, drafted(p, title="关于开展安全检查的通知"), "issued", store)
     refused(Conflict, issuing.chase, ctx(p.clerk), plain.id, today)  # it asks for no reply
+
+
+# --- what a review of the change found ----------------------------------------------------------------------------
+
+
+def test_a_signer_below_the_classification_is_refused_when_drafting(people):
+    p = people
+    low = p.deputy  # a leader, cleared for everything: lower his clearance to 1
+    act(accounts.update_user, SYSTEM, low.id, {"clearance": 1})
+    error = refused(ValidationFailed, drafts.create_draft, ctx(p.li), notice(p, signer_id=low.id, classification=2))
+    assert set(error.errors) == {"signer_id"}
+    assert act(drafts.create_draft, ctx(p.li), notice(p, signer_id=low.id, classification=1)).signer_id == low.id
+
+
+def test_people_below_the_classification_are_not_told_its_title(people):
+    p = people
+    directive = drafted(p, classification=1)  # Finance's Ana and Bo have clearance 0, Legal's Carl too
+    act(flow.submit, ctx(p.li), directive.id)
+    act(flow.approve_review, ctx(p.clerk), directive.id)
+    assert fresh(directive.id).state == "countersign"
+    assert told(p.ana) == told(p.bo) == told(p.carl) == []
+    assert told(p.clerk) == ["review"]  # cleared for level 1
+
+
+def test_adding_a_countersigning_department_after_sign_off_sends_it_back_to_countersigning(people, store):
+    p = people
+    directive = bring(p, drafted(p, countersign_department_ids=[p.finance.id]), "recheck", store)
+    assert directive.signed_by_id == p.director.id
+    added = replace(drafts.Draft.of(directive), countersign_department_ids=[p.finance.id, p.legal.id])
+    act(drafts.update_draft, ctx(p.clerk), directive.id, added, directive.version)
+    directive = fresh(directive.id)
+    assert directive.state == "countersign"
+    assert [(c.department_id, c.state) for c in directive.countersigns] == [
+        (p.finance.id, "pending"),
+        (p.legal.id, "pending"),
+    ]
+    assert (directive.signed_by_id, directive.signed_on, directive.sign_opinion) == (None, None, "")
+    assert told(p.carl)[-1] == "countersign"
+    refused(Conflict, issuing.register, ctx(p.clerk), directive.id, POLICY, store)
+
+
+def test_sending_a_signed_directive_back_from_recheck_cancels_the_signature(people, store):
+    p = people
+    directive = bring(p, drafted(p, countersign_department_ids=[]), "recheck", store)
+    act(flow.send_back, ctx(p.clerk), directive.id, "日期有误")
+    directive = fresh(directive.id)
+    assert directive.state == "signoff"
+    assert (directive.signed_version, directive.signed_by_id, directive.signed_on) == (None, None, None)
+    assert drafts.content_of(directive).signed_on is None
+
+
+def test_a_directive_registered_after_its_reply_date_is_still_issued_with_replies_due_today(people, store, fake_clock):
+    p = people
+    directive = drafted(p, countersign_department_ids=[], feedback_requested=True, feedback_deadline=MONDAY)
+    directive = bring(p, directive, "registered", store)
+    fake_clock.advance(days=1)  # Tuesday: the date the replies were due has passed
+    directive = bring(p, directive, "issued", store)
+    copy = directive.recipients[0].incoming_document
+    assert copy.deadline == MONDAY + timedelta(days=1)
+
+
+def test_the_replies_summary_shows_a_reply_the_reader_may_not_open_by_its_number_only(people, store):
+    p = people
+    directive = bring(
+        p, drafted(p, countersign_department_ids=[], feedback_requested=True, feedback_deadline=DUE), "issued", store
+    )
+    secret = registry.register_document(
+        ctx(p.clerk),
+        "incoming",
+        registry.Registration(
+            series_id=series("IN").id,
+            title="机密答复",
+            summary="不应泄露的内容",
+            classification=1,
+            received_at=clock.now(),
+            channel="paper",
+            correspondent_id=p.auditors.id,
+        ),
+        [],
+        POLICY,
+        store,
+    )
+    act(issuing.link_reply, ctx(p.clerk), directive.id, directive.recipients[0].id, secret.number)
+    directive = fresh(directive.id)
+    for reader, sees in ((p.li, False), (p.clerk, True)):  # Li drafted it (clearance 2 but not routed the reply)
+        text = "\n".join(
+            cell.text
+            for table in docx.Document(io.BytesIO(summary.feedback_summary(directive, MONDAY, reader))).tables
+            for row in table.rows
+            for cell in row.cells
+        )
+        assert secret.number in text
+        assert ("不应泄露的内容" in text) is sees

@@ -200,3 +200,15 @@ def test_a_reply_starts_from_the_incoming_document_and_stays_linked(office, brow
     values = draft_form(office, kind="letter", reply_to_id=str(incoming.id), title="关于拨付经费的复函")
     assert ana.post("/directives/new", data=values).status_code == 302
     assert db.session.execute(select(Directive)).scalar_one().reply_to_id == incoming.id
+
+
+def test_ids_too_large_or_not_ascii_digits_are_mistakes_at_their_fields_not_errors(office, browse):
+    ana = browse(office.ana)
+    huge = "99999999999999999999"
+    values = draft_form(office, department_id=huge, signer_id=huge, series_id=huge, countersign_department_ids=[huge])
+    values["main_recipients"] = ["department:²", f"department:{huge}"]
+    response = ana.post("/directives/new", data=values)
+    assert response.status_code == 422
+    tree = html.fromstring(response.data)
+    assert tree.xpath("//select[@name='department_id'][@aria-invalid='true']")
+    assert db.session.execute(select(Directive)).first() is None

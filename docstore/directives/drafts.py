@@ -233,6 +233,8 @@ def _validate(draft: Draft, user: User) -> None:
         signer = db.session.get(User, draft.signer_id)
         if signer is None or not signer.active or not signer.has_role("leader"):
             errors["signer_id"] = Msg(N_("Choose a leader to sign off."))
+        elif isinstance(draft.classification, int) and signer.clearance < draft.classification:
+            errors["signer_id"] = Msg(N_("This leader is not cleared for the directive's classification."))
     known = {section.name for section in kind_of(draft).sections}
     draft.sections = {name: (text or "").strip() for name, text in (draft.sections or {}).items() if name in known}
     if any(len(text) > 50_000 for text in draft.sections.values()):
@@ -358,11 +360,16 @@ def update_draft(ctx: audit.Context, directive_id: int, draft: Draft, version: i
     directive.updated_at = clock.now()
     audit.record_event(ctx, "directive.update", "directive", directive.id, before=before, after=after)
     if directive.state == "recheck" and changed:
-        # a substantive edit after sign-off goes back to the signer (复核: 实质性修改 returns to the 签发人)
-        move(directive, "recheck", "signoff")
-        directive.signed_version = None
-        record_step(ctx, directive, "edit_after_signoff", "recheck", "signoff", ", ".join(changed))
-        notices.tell(directive, "signoff")
+        # A substantive edit after sign-off goes back to the signer (复核: 实质性修改 returns to the 签发人); a change
+        # of the countersigning departments goes back to countersigning first, all of them afresh.
+        back = "countersign" if "countersign_department_ids" in changed and directive.countersigns else "signoff"
+        move(directive, "recheck", back)
+        cancel_signature(directive)
+        if back == "countersign":
+            for row in directive.countersigns:
+                row.state, row.opinion, row.decided_by_id, row.decided_at = "pending", "", None, None
+        record_step(ctx, directive, "edit_after_signoff", "recheck", back, ", ".join(changed))
+        notices.tell(directive, back)
     else:
         # the "directive.update" event above already holds the edit, with its before and after
         record_step(ctx, directive, "edit", directive.state, directive.state, ", ".join(changed), audited=False)
@@ -382,6 +389,13 @@ def _field(values: dict, name: str):
 def state_label(directive: Directive) -> Msg:
     """Return the name of the state `directive` is in, for messages."""
     return Msg(DIRECTIVE_STATES[directive.state])
+
+
+def cancel_signature(directive: Directive) -> None:
+    """Forget the signature of a directive whose text or path changed after sign-off: it must be signed again."""
+    directive.signed_version = None
+    directive.signed_by_id = directive.signed_at = directive.signed_on = None
+    directive.sign_opinion = ""
 
 
 def may_edit(user: User, directive: Directive) -> bool:

@@ -18,6 +18,7 @@ from docstore import audit, clock, numbering, registry
 from docstore.directives import notices
 from docstore.directives.drafts import (
     actor,
+    cancel_signature,
     get_directive,
     language_of,
     lock,
@@ -254,7 +255,7 @@ def send_back(ctx: audit.Context, directive_id: int, reason: str) -> Directive:
         for row in directive.countersigns:
             row.state, row.opinion, row.decided_by_id, row.decided_at = "pending", "", None, None
     if old == "recheck":  # the signature no longer stands
-        directive.signed_version = None
+        cancel_signature(directive)
     record_step(replace(ctx, acting_for_id=acting_for), directive, "send_back", old, new, reason)
     _tell(directive, "returned")
     db.session.commit()

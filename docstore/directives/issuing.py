@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import select
 
 import storage
-from docstore import attachments, audit, clock, notifications, numbering, registry
+from docstore import attachments, audit, clock, numbering, registry
 from docstore.directives import notices
 from docstore.directives.drafts import actor, get_directive, move, outgoing_series, record_step, state_label
 from docstore.directives.flow import actions_for
@@ -197,11 +197,6 @@ def issue(
             errors["channel"] = Msg(N_("Choose how the document was sent."))
         if dispatch.sent_on is None or dispatch.sent_on > today:
             errors["sent_on"] = Msg(N_("Enter the day it was sent, today or earlier."))
-    if directive.feedback_requested and directive.feedback_deadline and directive.feedback_deadline < today:
-        errors["feedback_deadline"] = Msg(
-            N_("The replies were due on %(day)s, before today: send it back to change the date."),
-            day=directive.feedback_deadline,
-        )
     missing = [
         r.department.name for r in directive.recipients if r.internal and incoming_series_for(r.department_id) is None
     ]
@@ -227,8 +222,9 @@ def issue(
                 urgency=directive.urgency,
                 classification=directive.classification,
                 department_id=recipient.department_id,
-                deadline=directive.feedback_deadline
-                if directive.feedback_requested and recipient.role == "main"
+                # replies due by the directive's date, or today when it has passed meanwhile (registered late)
+                deadline=max(directive.feedback_deadline, today)
+                if directive.feedback_requested and directive.feedback_deadline and recipient.role == "main"
                 else None,
                 summary=f"{outgoing.number}",
                 received_at=now,
@@ -320,6 +316,18 @@ def feedback(directive: Directive, today: date) -> list[Feedback]:
     return rows
 
 
+def openable(directive: Directive, viewer: User, rows: list[Feedback]) -> set[int]:
+    """Return the ids of the documents `directive` and its feedback refer to that `viewer` may open, in one query.
+
+    Whoever may open a directive does not necessarily open its replies (a reply may be classified higher, or
+    belong to another department): their titles and texts are shown only for the ids returned here.
+    """
+    ids = [directive.reply_to_id, directive.document_id]
+    ids += [row.received.id for row in rows if row.received is not None]
+    ids += [row.reply.id for row in rows if row.reply is not None]
+    return registry.visible_ids(viewer, [ident for ident in ids if ident is not None])
+
+
 def link_reply(ctx: audit.Context, directive_id: int, recipient_id: int, number: str) -> DirectiveRecipient:
     """Link the document numbered `number` as the reply of one recipient (a clerk's step)."""
     user = actor(ctx)
@@ -359,11 +367,9 @@ def chase(ctx: audit.Context, directive_id: int, today: date) -> int:
         recipient.chased_at = clock.now()
         if not recipient.internal:
             continue
-        people = db.session.execute(
-            select(User.id).where(User.department_id == recipient.department_id, User.active)
-        ).scalars()
+        people = notices.members({recipient.department_id})
         key = f"directive-chase:{directive.id}:{recipient.id}:{today.isoformat()}"
-        if notifications.notify(list(people), "directive", None, key=key, title=directive.title[:200], step="chase"):
+        if notices.notify(directive, people, "chase", key=key):
             reminded += 1
     record_step(ctx, directive, "chase", "issued", "issued", str(len(waiting)))
     db.session.commit()

@@ -19,7 +19,7 @@ def _clerks() -> list[int]:
     return sorted(set(db.session.execute(query).scalars()))
 
 
-def _members(department_ids: set[int]) -> list[int]:
+def members(department_ids: set[int]) -> list[int]:
     if not department_ids:
         return []
     query = select(User.id).where(User.department_id.in_(department_ids), User.active)
@@ -32,7 +32,7 @@ def holders(directive: Directive) -> list[int]:
     if state in ("review", "recheck", "registered"):
         return _clerks()
     if state == "countersign":
-        return _members({c.department_id for c in directive.countersigns if c.state == "pending"})
+        return members({c.department_id for c in directive.countersigns if c.state == "pending"})
     if state == "signoff":
         if directive.signer_id is not None:
             return [directive.signer_id]
@@ -43,6 +43,18 @@ def holders(directive: Directive) -> list[int]:
     return []
 
 
+def notify(directive: Directive, people: list[int], step: str, key: str | None = None) -> int:
+    """Notify those of `people` cleared for `directive` that it reached `step`; return how many were notified.
+
+    The notification carries the directive's title, so someone below its classification is not told at all.
+    """
+    if not people:
+        return 0
+    query = select(User.id).where(User.id.in_(set(people)), User.clearance >= directive.classification)
+    cleared = list(db.session.execute(query).scalars())
+    return notifications.notify(cleared, "directive", None, key=key, title=directive.title[:200], step=step)
+
+
 def tell(directive: Directive, step: str) -> None:
     """Notify who holds `directive` now that it reached `step` (a state, or "returned" / "issued")."""
     if step == "issued":
@@ -51,9 +63,9 @@ def tell(directive: Directive, step: str) -> None:
         people, wording = holders(directive), directive.state
     if wording not in notifications.KINDS["directive"].wordings:
         return
-    notifications.notify(people, "directive", None, title=directive.title[:200], step=wording)
+    notify(directive, people, wording)
 
 
 def tell_departments(directive: Directive, department_ids: set[int], step: str) -> None:
     """Notify the members of `department_ids` that `directive` reached them (`step`: "received", "chase")."""
-    notifications.notify(_members(department_ids), "directive", None, title=directive.title[:200], step=step)
+    notify(directive, members(department_ids), step)

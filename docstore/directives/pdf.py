@@ -10,11 +10,16 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from docstore.errors import N_, Msg, PdfUnavailable
 
 CANDIDATES = ("soffice", "libreoffice")
+#: LibreOffice takes a core and a few hundred MB per conversion: one at a time per process, the others wait.
+_ONE_AT_A_TIME = threading.Semaphore(1)
+#: How long a conversion waits for the one before it.
+QUEUE_SECONDS = 60
 
 
 def office_binary() -> str | None:
@@ -32,6 +37,15 @@ def convert_to_pdf(docx: bytes, timeout: float = 120) -> bytes:
         raise PdfUnavailable(
             Msg(N_("PDF export needs LibreOffice (Debian package libreoffice-writer), which is not installed here."))
         )
+    if not _ONE_AT_A_TIME.acquire(timeout=QUEUE_SECONDS):
+        raise PdfUnavailable(Msg(N_("LibreOffice is busy with other conversions: try again in a minute.")))
+    try:
+        return _convert(binary, docx, timeout)
+    finally:
+        _ONE_AT_A_TIME.release()
+
+
+def _convert(binary: str, docx: bytes, timeout: float) -> bytes:
     with tempfile.TemporaryDirectory(prefix="docstore-pdf-") as folder:
         work = Path(folder)
         source = work / "directive.docx"

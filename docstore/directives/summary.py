@@ -10,8 +10,8 @@ from docx.shared import Pt
 
 from docstore.directives.content import chinese_date, spanish_date
 from docstore.directives.drafts import language_of
-from docstore.directives.issuing import feedback
-from docstore.models import Directive
+from docstore.directives.issuing import feedback, openable
+from docstore.models import Directive, User
 
 LABELS = {
     "zh": {
@@ -41,12 +41,14 @@ LABELS = {
 }
 
 
-def feedback_summary(directive: Directive, today: date) -> bytes:
-    """Return a .docx summarising, per main recipient, whether and how they replied."""
+def feedback_summary(directive: Directive, today: date, viewer: User) -> bytes:
+    """Return a .docx summarising, per main recipient, whether and how they replied, for `viewer`: a reply they may
+    not open shows its number only."""
     language = language_of(directive)
     labels = LABELS[language]
     when = chinese_date if language == "zh" else spanish_date
     rows = [row for row in feedback(directive, today) if row.expects_reply or not directive.feedback_requested]
+    seen = openable(directive, viewer, rows)
     document = docx.Document()
     style = document.styles["Normal"]
     style.font.size = Pt(11)
@@ -69,7 +71,9 @@ def feedback_summary(directive: Directive, today: date) -> bytes:
             row.received.number if row.received else "",
             labels["states"][row.state],
             f"{reply.number} ({when(reply.registered_at.date())})" if reply else "",
-            (reply.title + ("：" if language == "zh" else ": ") + (reply.summary or ""))[:500] if reply else "",
+            (reply.title + ("：" if language == "zh" else ": ") + (reply.summary or ""))[:500]
+            if reply and reply.id in seen
+            else "",
         )
         for cell, text in zip(cells, values, strict=True):
             cell.text = text

@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import Optional
 
 from docstore.directives import kinds
-from docstore.web.forms import MultiCheckboxField, coerce_optional_int
+from docstore.web.forms import MultiCheckboxField, coerce_id, coerce_optional_int
 
 BODY_HELP = _l(
     "One paragraph per line or block. Headings: type 一、 （一） 1. （1） at the start of a line, or # ## ### #### to "
@@ -66,7 +66,9 @@ class DirectiveForm(FlaskForm):
     copy_recipients = SelectMultipleField(
         _l("Copy to"), validate_choice=False, description=_l("Hold Ctrl (⌘ on a Mac) to choose several.")
     )
-    countersign_department_ids = MultiCheckboxField(_l("Countersigned by (会签)"), coerce=int, validate_choice=False)
+    countersign_department_ids = MultiCheckboxField(
+        _l("Countersigned by (会签)"), coerce=coerce_id, validate_choice=False
+    )
     body = TextAreaField(_l("Body"), render_kw={"rows": 16, "spellcheck": "true"}, description=BODY_HELP)
     attachments_note = TextAreaField(
         _l("Attachments"), render_kw={"rows": 2}, description=_l("The name of each attachment, one a line.")

@@ -286,7 +286,7 @@ def directive_page(directive, forms: dict | None = None, status: int = 200):
     ]
     steps = drafts.steps_of(directive.id)
     language = drafts.language_of(directive)
-    today = office_today()
+    feedback = issuing.feedback(directive, office_today()) if directive.state == "issued" else []
     return render_template(
         "directives/show.html",
         directive=directive,
@@ -299,7 +299,8 @@ def directive_page(directive, forms: dict | None = None, status: int = 200):
             for section in drafts.kind_of(directive).sections
         ],
         steps=steps,
-        feedback=issuing.feedback(directive, today) if directive.state == "issued" else [],
+        feedback=feedback,
+        openable=issuing.openable(directive, current_user, feedback),
         forms={
             "opinion": forms.get("opinion") or OpinionForm(formdata=None),
             "countersign": countersign_form,
@@ -522,7 +523,7 @@ def replies_summary(directive_id: int):
     directive = drafts.get_directive(directive_id, current_user)
     if directive.state != "issued":
         abort(404)
-    data = summary.feedback_summary(directive, office_today())
+    data = summary.feedback_summary(directive, office_today(), current_user)
     stem = render.file_name(directive)[:-5]
     return send_file(
         io.BytesIO(data), mimetype=render.DOCX_MIME, as_attachment=True, download_name=f"{stem}-replies.docx"

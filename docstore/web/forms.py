@@ -23,6 +23,8 @@ from wtforms import (
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from docstore.web.common import MAX_ID
+
 
 class MultiCheckboxField(SelectMultipleField):
     """A list of checkboxes, one per choice."""
@@ -31,8 +33,16 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def coerce_id(value) -> int:
+    """Return a chosen id as an int; raise ValueError (the field's "not a valid choice") for anything else."""
+    number = int(value)
+    if not 0 <= number <= MAX_ID:
+        raise ValueError("not an id")
+    return number
+
+
 def coerce_optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
+    return coerce_id(value) if value not in (None, "", "None") else None
 
 
 class SignInForm(FlaskForm):

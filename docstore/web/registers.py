@@ -108,7 +108,7 @@ def parse_targets(values: list[str]) -> list[tuple[str, int]]:
     result = []
     for value in values or []:
         kind, _sep, ident = value.partition(":")
-        if kind in ("correspondent", "department") and ident.isdigit():
+        if kind in ("correspondent", "department") and ident.isascii() and ident.isdigit() and len(ident) < 10:
             result.append((kind, int(ident)))
     return result
 
