@@ -181,6 +181,14 @@ def create_user(
     return user
 
 
+def acting_user(ctx: audit.Context) -> User:
+    """Return the active user who acts in `ctx`, or raise Forbidden (nobody signed in, or deactivated since)."""
+    user = db.session.get(User, ctx.actor_id) if ctx.actor_id is not None else None
+    if user is None or not user.active:
+        raise Forbidden(Msg(N_("Sign in to do this.")))
+    return user
+
+
 def get_user(user_id: int) -> User:
     """Return the user with `user_id`, or raise NotFound."""
     return fetch(User, user_id, Msg(N_("No such user.")))

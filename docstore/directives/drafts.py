@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
-from docstore import audit, clock, numbering, registry
+from docstore import accounts, audit, clock, numbering, registry
 from docstore.directives import kinds, notices
 from docstore.directives.content import Content, parse_body
 from docstore.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
@@ -117,13 +117,10 @@ class Draft:
     def of(cls, directive: Directive) -> Draft:
         """Return the fields of `directive` as a draft (to prefill the form)."""
 
-        def targets(role: str) -> list[tuple[str, int]]:
-            return [_target(r) for r in directive.recipients if r.role == role]
-
         return cls(
             **{name: getattr(directive, name) for name in COLUMNS},
-            main_recipients=targets("main"),
-            copy_recipients=targets("copy"),
+            main_recipients=targets(directive, "main"),
+            copy_recipients=targets(directive, "copy"),
             countersign_department_ids=[c.department_id for c in directive.countersigns],
         )
 
@@ -165,12 +162,7 @@ _LIMITS = {
 }
 
 
-def actor(ctx: audit.Context) -> User:
-    """Return the signed-in user of `ctx`, or raise Forbidden."""
-    user = db.session.get(User, ctx.actor_id) if ctx.actor_id is not None else None
-    if user is None or not user.active:
-        raise Forbidden(Msg(N_("Sign in to do this.")))
-    return user
+actor = accounts.acting_user
 
 
 def language_of(draft: Draft | Directive) -> str:
@@ -217,7 +209,7 @@ def _validate(draft: Draft, user: User) -> None:
     department = db.session.get(Department, draft.department_id) if draft.department_id else None
     if department is None or not department.active:
         errors["department_id"] = Msg(N_("Choose the issuing department."))
-    elif not user.has_role(*registry.CLERK_ROLES) and department.id not in _own_departments(user):
+    elif not user.has_role(*registry.CLERK_ROLES) and department.id not in reach(user).departments:
         errors["department_id"] = Msg(N_("Draft for your own department; the office's clerks draft for any."))
     if draft.series_id is not None:
         series = db.session.get(Series, draft.series_id)
@@ -273,12 +265,6 @@ def _validate(draft: Draft, user: User) -> None:
         raise ValidationFailed(errors)
 
 
-def _own_departments(user: User) -> set[int]:
-    """Return the departments `user` may draft for: their own, and those of whom they stand in for today."""
-    people = [user, *registry.represented_today(user)]
-    return {person.department_id for person in people if person.department_id is not None}
-
-
 def _apply(directive: Directive, draft: Draft) -> None:
     for name in COLUMNS:
         setattr(directive, name, getattr(draft, name))
@@ -295,6 +281,11 @@ def _apply(directive: Directive, draft: Draft) -> None:
         kept.get(ident) or Countersign(department_id=ident, state="pending")
         for ident in draft.countersign_department_ids
     ]
+
+
+def targets(directive: Directive, role: str) -> list[tuple[str, int]]:
+    """Return the recipients of `directive` in `role` ("main" or "copy") as the registry takes them."""
+    return [_target(r) for r in directive.recipients if r.role == role]
 
 
 def _target(recipient: DirectiveRecipient) -> tuple[str, int]:
@@ -479,16 +470,40 @@ def record_step(
 # --- seeing ----------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Reach:
+    """Whom a user acts as today: themselves and whom they stand in for (one lookup of the substitutions)."""
+
+    people: tuple[User, ...]
+
+    @property
+    def office_wide(self) -> bool:
+        """True when one of them holds an office-wide role: the user sees every directive within their clearance."""
+        return registry.office_wide(self.people)
+
+    @property
+    def ids(self) -> set[int]:
+        return {person.id for person in self.people}
+
+    @property
+    def departments(self) -> set[int]:
+        return {person.department_id for person in self.people if person.department_id is not None}
+
+
+def reach(user: User) -> Reach:
+    """Return whom `user` acts as today, by the office's date."""
+    return Reach((user, *registry.represented_today(user)))
+
+
 def can_view(user: User, directive: Directive) -> bool:
     """Return True when `user` may open `directive`: within their clearance, and office-wide, or its drafter,
     signer, or a member of its issuing or countersigning departments (or standing in today for one of them)."""
     if directive.classification > user.clearance:
         return False
-    if registry.sees_office_wide(user):
+    acting = reach(user)
+    if acting.office_wide:
         return True
-    people = [user, *registry.represented_today(user)]
-    ids = {person.id for person in people}
-    departments = {person.department_id for person in people if person.department_id is not None}
+    ids, departments = acting.ids, acting.departments
     return (
         directive.drafted_by_id in ids
         or directive.signer_id in ids
@@ -497,14 +512,14 @@ def can_view(user: User, directive: Directive) -> bool:
     )
 
 
-def visible(query, user: User):
-    """Restrict a query of directives to those `user` may open (the SQL twin of `can_view`)."""
+def visible(query, user: User, acting: Reach | None = None):
+    """Restrict a query of directives to those `user` may open (the SQL twin of `can_view`); `acting`, when given,
+    is `reach(user)` read once by a caller that needs it too."""
     query = query.where(Directive.classification <= user.clearance)
-    if registry.sees_office_wide(user):
+    acting = acting or reach(user)
+    if acting.office_wide:
         return query
-    people = [user, *registry.represented_today(user)]
-    ids = sorted({person.id for person in people})
-    departments = sorted({person.department_id for person in people if person.department_id is not None})
+    ids, departments = sorted(acting.ids), sorted(acting.departments)
     countersigned = select(Countersign.directive_id).where(Countersign.department_id.in_(departments))
     return query.where(
         or_(

@@ -6,17 +6,15 @@ from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from docstore import registry
-from docstore.directives.drafts import visible
+from docstore.directives.drafts import Reach, reach, visible
 from docstore.extensions import db
 from docstore.models import Countersign, Directive, User
 from docstore.pagination import Page, paginate
 
 
-def _waiting(user: User):
+def _waiting(user: User, acting: Reach):
     """Return the condition "this directive waits for a step `user` may take" (the SQL twin of flow.waiting_for)."""
-    people = [user, *registry.represented_today(user)]
-    ids = sorted({person.id for person in people})
-    departments = sorted({person.department_id for person in people if person.department_id is not None})
+    people, ids, departments = acting.people, sorted(acting.ids), sorted(acting.departments)
     conditions = [and_(Directive.state == "signoff", Directive.signer_id.in_(ids))]
     if any(person.has_role("leader") for person in people):
         conditions.append(and_(Directive.state == "signoff", Directive.signer_id.is_(None)))
@@ -32,16 +30,14 @@ def _waiting(user: User):
 
 def waiting_list(user: User, page: int, per_page: int) -> Page:
     """Return a page of the directives waiting for `user`, the longest waiting first."""
-    query = (
-        select(Directive)
-        .options(selectinload(Directive.department), selectinload(Directive.signer))
-        .where(_waiting(user))
-        .order_by(Directive.updated_at, Directive.id)
-    )
-    return paginate(visible(query, user), page, per_page)
+    query = select(Directive).options(selectinload(Directive.department), selectinload(Directive.signer))
+    acting = reach(user)
+    query = query.where(_waiting(user, acting)).order_by(Directive.updated_at, Directive.id)
+    return paginate(visible(query, user, acting), page, per_page)
 
 
 def waiting_count(user: User) -> int:
     """Return how many directives wait for `user`."""
-    query = visible(select(func.count(Directive.id)).where(_waiting(user)), user)
+    acting = reach(user)
+    query = visible(select(func.count(Directive.id)).where(_waiting(user, acting)), user, acting)
     return db.session.execute(query).scalar_one()

@@ -17,7 +17,7 @@ from sqlalchemy import select
 import storage
 from docstore import attachments, audit, clock, numbering, registry
 from docstore.directives import notices
-from docstore.directives.drafts import actor, get_directive, move, outgoing_series, record_step, state_label
+from docstore.directives.drafts import actor, get_directive, move, outgoing_series, record_step, state_label, targets
 from docstore.directives.flow import actions_for
 from docstore.directives.render import DOCX_MIME, as_stream, file_name, render_directive
 from docstore.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
@@ -74,14 +74,6 @@ def _document_type_id(kind: str) -> int | None:
     return db.session.execute(query).scalar()
 
 
-def _targets(directive: Directive, role: str) -> list[tuple[str, int]]:
-    return [
-        ("department", r.department_id) if r.department_id else ("correspondent", r.correspondent_id)
-        for r in directive.recipients
-        if r.role == role
-    ]
-
-
 def register(
     ctx: audit.Context, directive_id: int, policy: registry.UploadPolicy, store: storage.FileStore
 ) -> Directive:
@@ -107,8 +99,8 @@ def register(
         summary=directive.body[:10_000],
         signer_id=directive.signed_by_id,
         document_date=directive.signed_on,
-        main_recipients=_targets(directive, "main"),
-        copy_recipients=_targets(directive, "copy"),
+        main_recipients=targets(directive, "main"),
+        copy_recipients=targets(directive, "copy"),
     )
     if not data.main_recipients:  # minutes (纪要) have no main recipient: the register lists whom they go to
         data.main_recipients, data.copy_recipients = data.copy_recipients, []

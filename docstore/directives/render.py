@@ -32,15 +32,17 @@ def template_bytes(directive: Directive, store: storage.FileStore) -> bytes | No
     """Return the bytes of the uploaded template `directive` uses (None for a built-in type)."""
     if directive.template is None:
         return None
+    return _stored(store, directive.template.sha256, directive.template.filename)
+
+
+def _stored(store: storage.FileStore, sha256: str, name: str) -> bytes:
+    """Return the stored bytes of the file `name`, or raise StoredFileMissing (the integrity check reports it)."""
     try:
-        with store.open(directive.template.sha256) as stream:
+        with store.open(sha256) as stream:
             return stream.read()
     except storage.FileMissing as exc:
         raise StoredFileMissing(
-            Msg(
-                N_("The stored file of template “%(name)s” is missing. Tell an administrator."),
-                name=directive.template.name,
-            )
+            Msg(N_("The stored file of “%(name)s” is missing. Tell an administrator."), name=name)
         ) from exc
 
 
@@ -62,13 +64,7 @@ def word_file(directive: Directive, store: storage.FileStore) -> tuple[bytes, st
         kept = next((a for a in directive.document.attachments if a.mime == DOCX_MIME), None)
     if kept is None:
         return render_directive(directive, store), file_name(directive)
-    try:
-        with store.open(kept.sha256) as stream:
-            return stream.read(), kept.filename
-    except storage.FileMissing as exc:
-        raise StoredFileMissing(
-            Msg(N_("The stored file of “%(name)s” is missing. Tell an administrator."), name=kept.filename)
-        ) from exc
+    return _stored(store, kept.sha256, kept.filename), kept.filename
 
 
 def file_name(directive: Directive, number: str = "") -> str:

@@ -6,7 +6,6 @@ from dataclasses import replace
 
 from docstore import accounts, audit, workdays
 from docstore.errors import N_, Forbidden, Msg
-from docstore.extensions import db
 from docstore.models import RoutingItem, Task, User
 from docstore.registry import CLERK_ROLES
 
@@ -18,11 +17,7 @@ def _calendar(calendar: workdays.Calendar | None) -> workdays.Calendar:
     return calendar if calendar is not None else workdays.Calendar()
 
 
-def _actor(ctx: audit.Context) -> User:
-    user = db.session.get(User, ctx.actor_id) if ctx.actor_id is not None else None
-    if user is None or not user.active:
-        raise Forbidden(Msg(N_("Sign in to do this.")))
-    return user
+_actor = accounts.acting_user
 
 
 def _clerk(ctx: audit.Context) -> tuple[User, audit.Context]:
