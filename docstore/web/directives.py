@@ -462,7 +462,11 @@ def issue(directive_id: int):
         "issue",
         IssueForm(),
         lambda: issuing.issue(audit_context(), directive_id, upload_policy(), dispatches),
-        _("Issued: the recipient departments find it in their incoming register."),
+        lambda issued: (
+            _("Issued: the recipient departments find it in their incoming register.")
+            if any(recipient.internal for recipient in issued.recipients)
+            else _("Issued: its dispatch to each outside recipient is logged below.")
+        ),
     )
 
 
