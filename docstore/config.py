@@ -152,6 +152,15 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         "Empty: the name of the drafter's top-level department.",
     ),
     "DIRECTIVE_PLACE": ("", "The place written before the date of Spanish directives (Madrid, 1 de julio de 2026)."),
+    "ARCHIVE_CODE_PATTERN": (
+        "{fonds}-{category}·{year}-{retention}-{department}-{item}",
+        "Archival code (档号) of a filed record. Parts: {fonds}, {category} (the class), {subclass}, {year}, "
+        "{retention} (Y, D30, D10…), {department} and {item} (4 digits, consecutive per everything before it).",
+    ),
+    "ARCHIVE_DEFAULT_DEPARTMENT": (
+        "BGS",
+        "Department code written in the archival code of a document that has no department (nor its register).",
+    ),
     "LOG_LEVEL": ("INFO", "Logging level of the application log (DEBUG, INFO, WARNING, ERROR)."),
 }
 

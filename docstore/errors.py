@@ -125,3 +125,15 @@ class PdfUnavailable(DocstoreError):
 
     code = "pdf_unavailable"
     status = 503
+
+
+class RecordOnHold(Conflict):
+    """A record under a legal hold cannot be disposed of until the hold is released."""
+
+    code = "record_on_hold"
+
+
+class RecordFiled(Conflict):
+    """A filed record, and the documents in it, cannot change: add an annotation instead."""
+
+    code = "record_filed"

@@ -105,11 +105,20 @@ def office_day_start(day: date, timezone: str) -> datetime:
 
 def next_sequence(counter_table, series_id: int, year: int) -> int:
     """Increment and return the counter of (series, year) in the current transaction, creating it at 1."""
+    return increment_counter(counter_table, series_id=series_id, year=year)
+
+
+def increment_counter(counter_table, **key) -> int:
+    """Increment and return the `last_value` of the row of `counter_table` with the primary `key`, creating it at 1.
+
+    One statement inserts or increments, so the row stays locked until the transaction ends: two writers take
+    consecutive values, and a rollback gives the value back.
+    """
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(counter_table).values(series_id=series_id, year=year, last_value=1)
+    statement = insert(counter_table).values(**key, last_value=1)
     statement = statement.on_conflict_do_update(
-        index_elements=[counter_table.c.series_id, counter_table.c.year],
+        index_elements=[counter_table.c[name] for name in key],
         set_={"last_value": counter_table.c.last_value + 1},
     ).returning(counter_table.c.last_value)
     return db.session.execute(statement).scalar_one()

@@ -21,7 +21,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from docstore import accounts, attachments, audit, clock, numbering
-from docstore.errors import N_, Conflict, Msg, NotFound, NumberingConflict, StoredFileMissing, ValidationFailed
+from docstore.errors import (
+    N_,
+    Conflict,
+    Msg,
+    NotFound,
+    NumberingConflict,
+    RecordFiled,
+    StoredFileMissing,
+    ValidationFailed,
+)
 from docstore.extensions import db, office_timezone
 from docstore.models import (
     CHANNELS,
@@ -517,7 +526,16 @@ def _ensure_editable(document: Document) -> None:
     if document.status == "void":
         raise Conflict(Msg(N_("Number %(number)s is void: it can no longer change."), number=document.number))
     if document.status == "archived":
-        raise Conflict(Msg(N_("Number %(number)s is archived: add an annotation instead."), number=document.number))
+        raise RecordFiled(
+            Msg(
+                N_("Number %(number)s is filed in the archive: add an annotation to its record instead."),
+                number=document.number,
+            )
+        )
+    if document.status == "destroyed":
+        raise RecordFiled(
+            Msg(N_("Number %(number)s was disposed of: only its description remains."), number=document.number)
+        )
 
 
 def _actor(ctx: audit.Context) -> User | None:
@@ -656,11 +674,11 @@ def office_wide(people: Iterable[User]) -> bool:
     return any(person.has_role(*OFFICE_WIDE_ROLES) for person in people)
 
 
-
 def sees_office_wide(user: User, today: date | None = None) -> bool:
     """Return True when `user` sees the registers of the whole office (within their clearance): they hold an
     office-wide role, or act on `today` (default: the office's today) for someone who does."""
     return user.has_role(*OFFICE_WIDE_ROLES) or office_wide(represented_today(user, today))
+
 
 def _routed_to(people: list[User]):
     """Return the conditions "the document was routed to one of `people`" (a user and whom they act for today).

@@ -47,6 +47,8 @@ URGENCIES: dict[str, str] = {
 STATUSES: dict[str, str] = {
     "registered": N_("Registered"),
     "void": N_("Void"),
+    "archived": N_("Archived"),
+    "destroyed": N_("Destroyed"),
 }
 
 #: What became of an attachment's text extraction.

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from docstore import audit, clock, notifications, workdays
-from docstore.errors import N_, Conflict, Msg, NotFound, ValidationFailed
+from docstore.errors import N_, Conflict, Msg, NotFound, RecordFiled, ValidationFailed
 from docstore.extensions import db
 from docstore.models import ITEM_STATES, TASK_STATES, Document, RoutingItem, RoutingStep, Task, User
 from docstore.routing.permissions import _calendar
@@ -113,6 +113,10 @@ def _move(
     """
     allowed = tuple(allowed)
     current = _lock_item(item)
+    if item.document.status in ("archived", "destroyed"):
+        raise RecordFiled(
+            Msg(N_("Number %(number)s is filed in the archive: its handling is over."), number=item.document.number)
+        )
     if current not in allowed:
         raise _illegal(action, current)
     now = clock.now()
