@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from docstore import cli, database, indexing, workdays  # noqa: F401  (indexing queues index changes on every flush)
 from docstore.api import register_api
+from docstore.archive import filing
 from docstore.config import read_settings
 from docstore.extensions import babel, csrf, db, login_manager, migrate
 from docstore.web import register_web
@@ -38,6 +39,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     settings = read_settings(app.instance_path)
     settings.update(overrides or {})
     workdays.rules_from(settings)  # a malformed working week or deadline stops the start, naming the setting
+    filing.rules_from(settings)  # so does an archival code pattern without its item number
     app.config.update(settings)
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],

@@ -701,3 +701,71 @@ def load_demo_directives(store, policy, calendar: workdays.Calendar | None = Non
     _run(steps, now)
     extraction.wake()
     return len(made)
+
+
+# --- the archive ----------------------------------------------------------------------------------------------------
+
+#: The demo file plan: (code, level, parent code, name, retention, disposal action).
+FILE_PLAN = [
+    ("J001", "fonds", None, "Oficina · 办公室", "Y", "review"),
+    ("WS", "class", "J001", "Documentos administrativos · 文书", "D10", "destroy"),
+    ("ZD", "subclass", "WS", "Asuntos relevantes · 重大事项", "Y", ""),
+    ("KJ", "class", "J001", "Proyectos · 科技", "D30", "transfer"),
+]
+
+#: Documents of 2015, closed and filed in 2016: two in WS, whose ten years have run out, and one kept forever.
+ARCHIVED = [
+    ("Convocatoria de ayudas para la digitalización de archivos 2015", "E05068001", "WS"),
+    ("关于2015年度档案工作检查的通知", "GWYBGT", "WS"),
+    ("关于机构编制调整的批复", "SZFBGT", "ZD"),
+]
+
+
+def load_demo_archive(store, policy, rules) -> int:
+    """Create the demo file plan and file three documents of 2015 (two past their retention); return how many."""
+    from docstore.archive import filing, scheme
+
+    if any(node.code == "J001" for node in scheme.list_classes(include_inactive=True)):
+        return 0
+    clerk, archivist = accounts.find_user_by_username("lucia"), accounts.find_user_by_username("archivo")
+    if clerk is None or archivist is None:
+        return 0
+    nodes: dict[str, int] = {}
+    for code, level, parent, name, retention, action in FILE_PLAN:
+        node = scheme.create_class(
+            audit.SYSTEM,
+            level=level,
+            parent_id=nodes.get(parent),
+            code=code,
+            name=name,
+            retention=retention,
+            disposal_action=action,
+        )
+        nodes[code] = node.id
+    by_code = {c.code: c.id for c in registry.active_correspondents() if c.code}
+    series = {s.direction: s.id for s in registry.list_series()}
+    office = organisation.find_department_by_code("BGS")
+    steps: list[Step] = []
+    received = datetime(2015, 3, 10, 9, 0, tzinfo=UTC)
+    for n, (title, sender, class_code) in enumerate(ARCHIVED):
+        moment = received + timedelta(days=30 * n)
+        data = registry.Registration(
+            series_id=series["incoming"],
+            title=title,
+            department_id=office.id,
+            received_at=moment,
+            channel="paper",
+            correspondent_id=by_code[sender],
+        )
+        upload = registry.Upload("texto.txt", BytesIO(f"{title}\n".encode()))
+
+        def file(title=title, data=data, upload=upload, class_code=class_code) -> None:
+            document = registry.register_document(audit.Context(clerk.id), "incoming", data, [upload], policy, store)
+            routing.accept(audit.Context(clerk.id), document.id, "information")
+            routing.close(audit.Context(clerk.id), document.id, "Archivado.")
+            filing.file_document(audit.Context(archivist.id), document.id, nodes[class_code], rules)
+
+        steps.append(Step(moment + REGISTERED_AFTER, file))
+    _run(steps, clock.now())
+    extraction.wake()
+    return len(steps)

@@ -53,6 +53,8 @@ def test_the_demo_routes_its_documents_into_every_state_and_loads_twice_without_
         "Notificación de un expediente de otro organismo": "returned",
         # the issued demo notice: the departments' incoming copies wait on the clerks' board
         "关于开展2027年度公文处理工作自查的通知": "pending",
+        # documents of 2015, closed and filed in the archive
+        **{title: "closed" for title, _sender, _class in demo.ARCHIVED},
     }
     names = ("juan", "zhang.wei", "emma", "director", "li.ming")
     users = {name: accounts.find_user_by_username(name) for name in names}
@@ -128,8 +130,8 @@ def test_the_demo_history_runs_in_order_from_each_receipt_until_now(app):
 
     # an issued directive's copies are registered at one instant: the id breaks the tie
     documents = db.session.scalars(select(Document).order_by(Document.registered_at, Document.id)).all()
-    for series in {document.series_id for document in documents}:  # numbers follow the order of registration
-        numbers = [document.seq for document in documents if document.series_id == series]
+    for series in {(document.series_id, document.year) for document in documents}:  # numbers follow registration
+        numbers = [document.seq for document in documents if (document.series_id, document.year) == series]
         assert numbers == sorted(numbers)
     routed = 0
     for document in documents:
@@ -149,7 +151,7 @@ def test_the_demo_history_runs_in_order_from_each_receipt_until_now(app):
         assert [entry.at for entry in entries] == sorted(entry.at for entry in entries)
         routed += bool(entries)
         assert not item.proposal.startswith("Propuesta")  # the page labels it already
-    assert routed == 7
+    assert routed == 7 + len(demo.ARCHIVED)  # and the archived documents of 2015
     for instruction in db.session.scalars(select(Instruction)):
         assert instruction.deadline >= day(instruction.instructed_at)  # never due before it was given
     for task in db.session.scalars(select(Task).where(Task.state == "done")):
@@ -182,3 +184,22 @@ def test_the_demo_directives_stand_at_every_step_with_their_numbers_and_a_reply(
     assert inbox.waiting_count(director) == 1
     assert "demo directives" not in demo_command(app)  # loading again adds nothing
     assert db.session.scalar(select(func.count()).select_from(Directive)) == 4
+
+
+def test_the_demo_archive_has_a_file_plan_and_records_past_their_retention(app):
+    from datetime import date
+
+    from docstore.archive import disposal, scheme
+    from docstore.models import Record
+
+    demo_command(app)
+    assert [node.code for node in scheme.list_classes()] == ["J001", "WS", "ZD", "KJ"]
+    records = db.session.scalars(select(Record).order_by(Record.code)).all()
+    assert [record.code for record in records] == [
+        "J001-WS·2015-D10-BGS-0001",
+        "J001-WS·2015-D10-BGS-0002",
+        "J001-WS·2015-Y-BGS-0001",
+    ]
+    expired = disposal.expired(date(2026, 11, 27), 1, 10).items
+    assert [record.code for record in expired] == ["J001-WS·2015-D10-BGS-0001", "J001-WS·2015-D10-BGS-0002"]
+    assert all(record.document.status == "archived" for record in records)
