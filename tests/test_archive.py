@@ -391,3 +391,22 @@ def test_archivists_filing_at_once_get_consecutive_items_and_one_record_per_docu
     assert results.count("conflict") == 4
     assert [code[-4:] for code in codes] == [f"{n:04d}" for n in range(1, 9)]
     assert db.session.scalar(select(func.count()).select_from(Record)) == 8
+
+
+def test_filed_documents_stay_searchable_with_the_archived_status_as_a_filter(
+    client, clerk, sender, store, plan, archivist, index_now, token_for
+):
+    from docstore.api import API_PREFIX as API
+
+    kept = closed_incoming(clerk, sender, store, title="Informe de archivo pendiente")
+    record = filed(clerk, sender, store, archivist, plan.ws, title="Informe de archivo guardado")
+    index_now()
+
+    def ids(**args) -> list[int]:
+        response = client.get(f"{API}/search", query_string={"q": "informe", **args}, headers=token_for(archivist))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return sorted(hit["id"] for hit in response.get_json()["results"])
+
+    assert ids() == sorted([kept.id, record.document_id])
+    assert ids(status="archived") == [record.document_id]
+    assert ids(status="registered") == [kept.id]
