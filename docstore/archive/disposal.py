@@ -19,13 +19,12 @@ from sqlalchemy import delete, exists, select, update
 
 from docstore import audit, clock
 from docstore.accounts import acting_user
-from docstore.archive import holds, scheme
+from docstore.archive import fixity, holds, scheme
 from docstore.errors import N_, Conflict, Forbidden, Msg, RecordOnHold, ValidationFailed
 from docstore.extensions import db
 from docstore.models import (
     Attachment,
     AttachmentText,
-    DirectiveTemplate,
     Disposal,
     DisposalItem,
     Document,
@@ -169,20 +168,11 @@ def reject(ctx: audit.Context, disposal_id: int, note: str) -> Disposal:
 
 
 def _unused(digests: set[str]) -> set[str]:
-    """Return those of `digests` nothing kept still uses (attachments, kept records, templates, certificates)."""
+    """Return those of `digests` nothing kept still uses (the store's list is `fixity.stored_digests`)."""
     if not digests:
         return set()
-    wanted = sorted(digests)
-    used = set(db.session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(wanted))))
-    used |= set(
-        db.session.scalars(
-            select(RecordFile.sha256)
-            .join(Record, Record.id == RecordFile.record_id)
-            .where(RecordFile.sha256.in_(wanted), Record.state == "kept")
-        )
-    )
-    used |= set(db.session.scalars(select(DirectiveTemplate.sha256).where(DirectiveTemplate.sha256.in_(wanted))))
-    used |= set(db.session.scalars(select(Disposal.certificate_sha256).where(Disposal.certificate_sha256.in_(wanted))))
+    stored = fixity.stored_digests()
+    used = set(db.session.scalars(select(stored.c.sha256).where(stored.c.sha256.in_(sorted(digests)))))
     return digests - used
 
 
