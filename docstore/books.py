@@ -270,8 +270,8 @@ def _book_rows(query, zone: ZoneInfo, clearance: int | None) -> Iterator[BookRow
         withheld = clearance is not None and row.classification > clearance
         yield BookRow(
             number=row.number,
-            registered_at=_office_time(row.registered_at, zone),
-            received_at=_office_time(row.received_at, zone),
+            registered_at=office_time(row.registered_at, zone),
+            received_at=office_time(row.received_at, zone),
             direction=row.direction,
             sender=row.sender or "",
             department=row.department or "",
@@ -370,7 +370,7 @@ def book_xlsx(rows: Iterable[BookRow], out: BinaryIO, labels: Mapping | None = N
     """Write `rows` to `out` as an Excel workbook: a header row, frozen panes, a filter, real dates."""
     labels = _with_defaults(labels)
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_sheet_title(sheet_title) or "Book")
+    sheet = workbook.create_sheet(safe_sheet_title(sheet_title) or "Book")
     for index, width in enumerate(COLUMNS.values(), 1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
@@ -383,7 +383,7 @@ def book_xlsx(rows: Iterable[BookRow], out: BinaryIO, labels: Mapping | None = N
     sheet.append(header)
     count = 0
     for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in _row_values(row, labels)])
+        sheet.append([xlsx_cell(sheet, value) for value in _row_values(row, labels)])
         count += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
     workbook.save(out)
@@ -400,7 +400,7 @@ def _row_values(row: BookRow, labels: Mapping) -> list:
         labels["withheld"] if row.withheld else row.title,
         row.document_type,
         labels["urgencies"].get(row.urgency, row.urgency),
-        _classification_name(row.classification, labels),
+        classification_name(row.classification, labels),
         row.department,
         labels["statuses"].get(row.status, row.status),
         row.void_reason,
@@ -412,13 +412,13 @@ def _csv_value(value) -> str | int:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return _stamp(value)
+        return stamp(value)
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value  # shown as text, never run as a formula
     return value
 
 
-def _xlsx_cell(sheet, value):
+def xlsx_cell(sheet, value):
     """Return `value` as Excel should store it: office-time dates as dates, text always as text."""
     if isinstance(value, datetime):
         cell = WriteOnlyCell(sheet, value.replace(tzinfo=None))  # Excel has no time zones: office time
@@ -433,7 +433,7 @@ def _xlsx_cell(sheet, value):
     return value  # plain values are written much faster than cells
 
 
-def _sheet_title(text: str) -> str:
+def safe_sheet_title(text: str) -> str:
     return re.sub(r"[\[\]:*?/\\]", "-", text)[:31]
 
 
@@ -453,7 +453,7 @@ def book_docx(
     """Write `rows` to `out` as a printable register book: A4 landscape, the header row on every page, void rows
     shaded and marked, page numbers in the footer."""
     labels = _with_defaults(labels)
-    document = _new_document()
+    document = new_document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = Mm(297), Mm(210)
@@ -461,10 +461,10 @@ def book_docx(
         setattr(section, side, Mm(PRINTED_MARGIN_MM))
     section.footer_distance = Mm(8)
     if office_name:
-        _heading(document, office_name, 12)
+        add_heading(document, office_name, 12)
     title = labels["book_title"] % {"register": register_name, "start": start.isoformat(), "end": end.isoformat()}
-    _heading(document, title, 15)
-    cell_style = _cell_style(document)
+    add_heading(document, title, 15)
+    cell_style = add_cell_style(document)
     widths = [Mm(width) for width in PRINTED_COLUMNS.values()]
     table = document.add_table(rows=2, cols=len(widths))
     table.style = document.styles["Table Grid"]
@@ -479,15 +479,15 @@ def book_docx(
         paragraph = cell.paragraphs[0]
         paragraph.style = cell_style
         paragraph.add_run(labels[key]).bold = True
-    _repeat_as_header(header)
+    repeat_as_header(header)
     marker = "DOCSTORE-BOOK-ROWS"
     placeholder.cells[0].paragraphs[0].text = marker
-    _page_numbers(section.footer.paragraphs[0], labels["page"])
+    add_page_numbers(section.footer.paragraphs[0], labels["page"])
     skeleton = io.BytesIO()
     document.save(skeleton)
     twips = [width.twips for width in widths]
     body = _printed_rows(rows, labels, twips, cell_style.style_id)
-    _replace_row(skeleton, out, marker, body)
+    replace_row(skeleton, out, marker, body)
 
 
 def _printed_rows(rows: Iterable[BookRow], labels: Mapping, widths: list[int], style_id: str) -> Iterator[str]:
@@ -500,7 +500,7 @@ def _printed_rows(rows: Iterable[BookRow], labels: Mapping, widths: list[int], s
             status = labels["void_mark"] % {"reason": row.void_reason}
         cells = [
             row.number,
-            _stamp(row.registered_at),
+            stamp(row.registered_at),
             row.party,
             row.sender_reference,
             labels["withheld"] if row.withheld else row.title,
@@ -509,14 +509,14 @@ def _printed_rows(rows: Iterable[BookRow], labels: Mapping, widths: list[int], s
         ]
         fill = VOID_FILL if row.status == "void" else ""
         yield "<w:tr><w:trPr><w:cantSplit/></w:trPr>{}</w:tr>".format(
-            "".join(_cell_xml(text, width, style_id, fill) for text, width in zip(cells, widths, strict=True))
+            "".join(cell_xml(text, width, style_id, fill) for text, width in zip(cells, widths, strict=True))
         )
     if empty:
         span = f'<w:gridSpan w:val="{len(widths)}"/>'
-        yield f"<w:tr>{_cell_xml(labels['no_entries'], sum(widths), style_id, '', span)}</w:tr>"
+        yield f"<w:tr>{cell_xml(labels['no_entries'], sum(widths), style_id, '', span)}</w:tr>"
 
 
-def _cell_xml(text: str, width: int, style_id: str, fill: str, extra: str = "") -> str:
+def cell_xml(text: str, width: int, style_id: str, fill: str, extra: str = "") -> str:
     shading = f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/>' if fill else ""
     lines = _xml_text(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     run = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in lines)
@@ -526,7 +526,7 @@ def _cell_xml(text: str, width: int, style_id: str, fill: str, extra: str = "") 
     )
 
 
-def _replace_row(skeleton: io.BytesIO, out: BinaryIO, marker: str, rows: Iterator[str]) -> None:
+def replace_row(skeleton: io.BytesIO, out: BinaryIO, marker: str, rows: Iterator[str]) -> None:
     """Copy the package in `skeleton` to `out`, streaming `rows` into word/document.xml instead of the table row
     that holds `marker`."""
     skeleton.seek(0)
@@ -566,14 +566,14 @@ def receipt_docx(
     def when(value: datetime) -> str:
         return format_datetime(clock.as_utc(value), "full", tzinfo=zone, locale=locale)
 
-    word = _new_document()
+    word = new_document()
     section = word.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Mm(20))
     if office:
-        _heading(word, office, 12)
-    _heading(word, labels["receipt_title"], 16)
+        add_heading(word, office, 12)
+    add_heading(word, labels["receipt_title"], 16)
     status = labels["statuses"].get(document.status, document.status)
     if document.status == "void":
         status = labels["void_mark"] % {"reason": document.void_reason}
@@ -599,14 +599,14 @@ def receipt_docx(
         row.cells[1].paragraphs[0].add_run(_xml_text(value)).bold = key == "number"
         row.cells[0].width, row.cells[1].width = Mm(45), Mm(125)
     word.add_paragraph()
-    _heading(word, labels["attachments"], 13, align=WD_ALIGN_PARAGRAPH.LEFT)
+    add_heading(word, labels["attachments"], 13, align=WD_ALIGN_PARAGRAPH.LEFT)
     if document.attachments:
         files = word.add_table(rows=1, cols=4)
         files.style = word.styles["Table Grid"]
         widths = (Mm(8), Mm(62), Mm(25), Mm(75))
         for cell, text in zip(files.rows[0].cells, ("#", labels["file"], labels["size"], "SHA-256"), strict=True):
             cell.paragraphs[0].add_run(text).bold = True
-        _repeat_as_header(files.rows[0])
+        repeat_as_header(files.rows[0])
         for position, attachment in enumerate(document.attachments, 1):
             cells = files.add_row().cells
             cells[0].text = str(position)
@@ -630,7 +630,7 @@ def receipt_docx(
     return buffer.getvalue()
 
 
-def _new_document() -> docx.document.Document:
+def new_document() -> docx.document.Document:
     """Return an empty Word document whose text, Latin and Chinese, is set in named fonts (not the theme's)."""
     word = docx.Document()
     for fonts in word.styles.element.iter(qn("w:rFonts")):  # theme fonts win over names: the template's go
@@ -638,14 +638,14 @@ def _new_document() -> docx.document.Document:
             fonts.attrib.pop(qn(name), None)
     defaults = word.styles.element.find(qn("w:docDefaults"))
     fonts = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")).find(qn("w:rFonts"))
-    _set_fonts(fonts)
+    set_fonts(fonts)
     for style in (word.styles["Normal"], word.styles["Table Grid"]):
-        _set_fonts(style.element.get_or_add_rPr().get_or_add_rFonts())
+        set_fonts(style.element.get_or_add_rPr().get_or_add_rFonts())
     word.styles["Normal"].font.size = Pt(10.5)
     return word
 
 
-def _set_fonts(fonts) -> None:
+def set_fonts(fonts) -> None:
     """Name the fonts of an rFonts element, and drop its theme fonts (which would win over the names)."""
     for name in THEME_FONT_ATTRIBUTES:
         fonts.attrib.pop(qn(name), None)
@@ -654,16 +654,16 @@ def _set_fonts(fonts) -> None:
     fonts.set(qn("w:eastAsia"), EAST_ASIAN_FONT)
 
 
-def _heading(word, text: str, size: float, align=WD_ALIGN_PARAGRAPH.CENTER) -> None:
+def add_heading(word, text: str, size: float, align=WD_ALIGN_PARAGRAPH.CENTER) -> None:
     paragraph = word.add_paragraph()
     paragraph.alignment = align
     run = paragraph.add_run(_xml_text(text))
     run.bold = True
     run.font.size = Pt(size)
-    _set_fonts(run._element.get_or_add_rPr().get_or_add_rFonts())
+    set_fonts(run._element.get_or_add_rPr().get_or_add_rFonts())
 
 
-def _cell_style(word):
+def add_cell_style(word):
     """Return the paragraph style of the book's cells (compact, so that more entries fit on a page)."""
     style = word.styles.add_style("Register cell", WD_STYLE_TYPE.PARAGRAPH)
     style.base_style = word.styles["Normal"]
@@ -671,11 +671,11 @@ def _cell_style(word):
     style.paragraph_format.space_before = Pt(0)
     style.paragraph_format.space_after = Pt(0)
     style.paragraph_format.line_spacing = 1.0
-    _set_fonts(style.element.get_or_add_rPr().get_or_add_rFonts())
+    set_fonts(style.element.get_or_add_rPr().get_or_add_rFonts())
     return style
 
 
-def _repeat_as_header(row) -> None:
+def repeat_as_header(row) -> None:
     """Make a table row repeat at the top of every page (w:tblHeader), and never split across pages."""
     properties = row._tr.get_or_add_trPr()
     for name in ("w:cantSplit", "w:tblHeader"):
@@ -683,7 +683,7 @@ def _repeat_as_header(row) -> None:
         properties.append(element)
 
 
-def _page_numbers(paragraph, template: str) -> None:
+def add_page_numbers(paragraph, template: str) -> None:
     """Fill a footer paragraph from a text like 'Page %(page)s of %(pages)s', as PAGE and NUMPAGES fields."""
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     for part in re.split(r"(%\(pages?\)s)", template):
@@ -707,15 +707,15 @@ def _with_defaults(labels: Mapping | None) -> dict:
     return {**default_labels(), **(labels or {})}
 
 
-def _office_time(value: datetime | None, zone: ZoneInfo) -> datetime | None:
+def office_time(value: datetime | None, zone: ZoneInfo) -> datetime | None:
     return None if value is None else clock.as_utc(value).astimezone(zone)
 
 
-def _stamp(value: datetime | None) -> str:
+def stamp(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def _classification_name(level: int, labels: Mapping) -> str:
+def classification_name(level: int, labels: Mapping) -> str:
     names = labels["classifications"]
     return names[level] if 0 <= level < len(names) else str(level)
 
