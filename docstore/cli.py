@@ -1,4 +1,4 @@
-"""The `flask --app app ...` commands: init, create-user, create-token, demo, audit verify, translations."""
+"""The `flask --app app ...` commands: init, users and tokens, demo, audit, archive, backup, search, translations."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from docstore import (
     accounts,
     attachments,
     audit,
+    backup,
     database,
     demo,
     extraction,
@@ -29,6 +30,7 @@ from docstore import (
     routing,
     workdays,
 )
+from docstore.archive import filing, fixity
 from docstore.errors import DocstoreError, ValidationFailed
 from docstore.extensions import db
 from docstore.models import MAIL_STATUSES, ROLES, Document
@@ -173,6 +175,10 @@ def register(app: Flask) -> None:
                 extraction.file_store(config), registry.upload_policy(config), calendar=workdays.calendar_for(config)
             )
             click.echo(f"{made} demo directives drafted")
+            filed = demo.load_demo_archive(
+                extraction.file_store(config), registry.upload_policy(config), filing.rules_from(config)
+            )
+            click.echo(f"{filed} demo records filed in the archive")
             names = ", ".join(username for username, *_ in demo.USERS)
             click.echo(f"demo office loaded; users {names} sign in with password {password!r}")
         else:
@@ -222,6 +228,8 @@ def register(app: Flask) -> None:
     _register_search_commands(app)
     _register_notification_commands(app)
     _register_routing_commands(app)
+    _register_backup_commands(app)
+    _register_archive_commands(app)
 
     translations_group = click.Group("translations", help="Interface translations.")
     app.cli.add_command(translations_group)
@@ -390,3 +398,313 @@ def _echo_reminders(report: routing.ReminderReport) -> None:
         f"{report.due_soon} due-soon reminder(s), {report.overdue} overdue reminder(s), "
         f"{report.escalation} escalation(s) sent"
     )
+
+
+def _register_archive_commands(app: Flask) -> None:
+    archive_group = click.Group("archive", help="The archive: records, their files and their integrity.")
+    app.cli.add_command(archive_group)
+    _register_archive_exchange_commands(archive_group)
+
+    @archive_group.command("verify")
+    @click.option(
+        "--sample",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Check only the N files checked longest ago (never-checked first): successive runs go round the store.",
+    )
+    @click.option("--quiet", is_flag=True, help="Print nothing unless a file is missing or altered (for cron).")
+    def archive_verify_command(sample: int | None, quiet: bool) -> None:
+        """Re-hash the stored files and record each check; name every missing or altered file, and then exit 1.
+
+        \b
+        From cron, e.g. a tenth of a 100,000-file store every night (the whole store every ten nights):
+            30 2 * * *  cd /srv/docstore && .venv/bin/flask --app app archive verify --sample 10000 --quiet
+        """
+        started = time.monotonic()
+
+        def report(progress: fixity.Progress) -> None:
+            click.echo(
+                f"checked {progress.done:,} of {progress.total:,} file(s), {_megabytes(progress.bytes_read)} read",
+                err=True,
+            )
+
+        store = extraction.file_store(current_app.config)
+        run = fixity.verify(store, sample=sample, progress=None if quiet else report)
+        found = fixity.problems(run.id) if run.missing or run.altered else []
+        for problem in found:
+            click.echo(f"{problem.outcome.upper()}: {problem.sha256}")
+            for use in problem.uses:
+                click.echo(f"  {_describe_use(use)}")
+        if found or not quiet:
+            scope = f" (a sample of {sample:,})" if sample else ""
+            click.echo(
+                f"fixity run {run.id}{scope}: {run.checked:,} file(s) checked, {run.intact:,} intact, "
+                f"{run.missing:,} missing, {run.altered:,} altered; {_megabytes(run.bytes_read)} read "
+                f"in {time.monotonic() - started:.1f} s"
+            )
+        if found:
+            sys.exit(1)
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / (1 << 20):,.1f} MB"
+
+
+def _describe_use(use: fixity.Use) -> str:
+    if use.kind == "attachment":
+        return f"attachment “{use.filename}” of document {use.reference}"
+    if use.kind == "record":
+        return f"file “{use.filename}” of record {use.reference}"
+    if use.kind == "template":
+        return f"directive template “{use.reference}” ({use.filename})"
+    return f"certificate of disposal {use.reference}"
+
+
+def _register_backup_commands(app: Flask) -> None:
+
+    backup_group = click.Group("backup", help="Backup and restore of the whole instance: database, files, settings.")
+    app.cli.add_command(backup_group)
+
+    def progress(text: str) -> None:
+        click.echo(text, err=True)
+
+    @backup_group.command("create")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    @click.option("--replace", is_flag=True, help="Replace PATH if it exists.")
+    def backup_create_command(path: str, replace: bool) -> None:
+        """Write a backup of this instance to PATH: its database, stored files and settings, in one tar file.
+
+        \b
+        Name it .tar.gz (or .tgz) to compress it. The database is read in one transaction, so the instance keeps
+        working meanwhile. The file holds every record and the secret key: keep it as safe as the instance.
+        Restore it with `flask --app app backup restore PATH` into an empty instance.
+        """
+        config = current_app.config
+        try:
+            summary = backup.create_backup(
+                path,
+                engine=db.engine,
+                metadata=db.metadata,
+                store_root=config["FILES_DIR"],
+                instance_path=current_app.instance_path,
+                replace=replace,
+                progress=progress,
+            )
+        except DocstoreError as exc:
+            _fail(exc)
+        settings = ", ".join(summary.settings) or "none"
+        click.echo(
+            f"backup written: {summary.path} ({summary.size / 1e6:.1f} MB): {len(summary.tables)} tables, "
+            f"{summary.rows} rows, {summary.files} files ({summary.file_bytes / 1e6:.1f} MB), settings: {settings}; "
+            f"database revision {summary.revision}; {summary.seconds:.1f} s"
+        )
+        if summary.damaged:
+            click.echo(
+                f"warning: {len(summary.damaged)} stored file(s) no longer match their checksum and will not be "
+                "restored: run `flask --app app archive verify`",
+                err=True,
+            )
+        if summary.vanished:
+            click.echo(
+                f"warning: {len(summary.vanished)} stored file(s) were removed while the backup ran and are not in it",
+                err=True,
+            )
+
+    @backup_group.command("restore")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    @click.option(
+        "--settings/--no-settings",
+        default=True,
+        show_default=True,
+        help="Also restore instance/config.py and the secret key into the instance folder.",
+    )
+    def backup_restore_command(path: str, settings: bool) -> None:
+        """Restore the backup at PATH into this instance, which must be empty (a new database).
+
+        \b
+        Run it before the instance is started for anyone (not after `init`). The backup is checked in full first;
+        then the database is created or upgraded, the rows restored in one transaction, the files put into the file
+        store and the settings into the instance folder. If anything fails, no row is kept: the instance stays
+        empty. The search index is rebuilt from the restored database afterwards.
+        """
+        config = current_app.config
+        directory = current_app.extensions["migrate"].directory
+
+        def migrate() -> None:
+            with database.writing():
+                upgrade(directory=directory)
+
+        try:
+            summary = backup.restore_backup(
+                path,
+                engine=db.engine,
+                metadata=db.metadata,
+                store_root=config["FILES_DIR"],
+                instance_path=current_app.instance_path,
+                migrations_dir=directory,
+                migrate=migrate,
+                settings=settings,
+                progress=progress,
+            )
+        except DocstoreError as exc:
+            _fail(exc)
+        for note in summary.notes:
+            click.echo(f"note: {note}", err=True)
+        restored = ", ".join(summary.settings) or "none"
+        click.echo(
+            f"restored the backup of {summary.created_at} (database revision {summary.revision}): "
+            f"{len(summary.tables)} tables, {summary.rows} rows, {summary.files} files "
+            f"({summary.file_bytes / 1e6:.1f} MB), settings: {restored}; {summary.seconds:.1f} s"
+        )
+        chain = audit.verify_chain()
+        db.session.rollback()
+        if chain.intact:
+            click.echo(f"audit chain intact: {chain.checked} events verified")
+        else:
+            for _seq, text in chain.problems:
+                click.echo(f"TAMPERED: {text}", err=True)
+            click.echo(f"warning: the restored audit chain is BROKEN ({len(chain.problems)} problem(s))", err=True)
+        click.echo(
+            "search index: a full rebuild is queued; the index writer does it (SEARCH_WRITER, or "
+            "`flask --app app search run`), or run `flask --app app search reindex` now"
+        )
+
+
+def _register_archive_exchange_commands(archive_group: click.Group) -> None:
+    """Add `archive export`, `archive import` and `archive validate` (BagIt packages of records)."""
+    import tempfile
+    from pathlib import Path
+
+    import storage
+    from docstore.archive import bagit, exchange, records
+
+    def failed(exc: Exception) -> None:
+        if isinstance(exc, DocstoreError):
+            _fail(exc)
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+    def progress(verb: str):
+        return lambda done, total: click.echo(f"{verb} {done:,} of {total:,} record(s)", err=True)
+
+    @archive_group.command("export")
+    @click.option(
+        "--class", "class_path", help="Code path of a class of the file plan (J001/WS), sub-classes included."
+    )
+    @click.option("--year", type=int, help="Year of the records (alone, or within --class).")
+    @click.option("--record", "codes", multiple=True, help="Archival code of a record to export (repeatable).")
+    @click.option(
+        "--out",
+        required=True,
+        type=click.Path(path_type=Path),
+        help="Where to write the package: a new folder, or a file ending in .tar (uncompressed).",
+    )
+    @click.option(
+        "--organisation", help="Source-Organization of the package. Default: DIRECTIVE_ISSUER, else the office's name."
+    )
+    def archive_export_command(class_path, year, codes, out: Path, organisation) -> None:
+        """Export records as a BagIt package (RFC 8493), validated once written; show progress on stderr.
+
+        \b
+        Examples:
+            flask --app app archive export --class J001/WS --year 2026 --out ws-2026
+            flask --app app archive export --record J001-WS·2026-D10-BGS-0001 --record J001-WS·2026-D10-BGS-0002 \\
+                --out two-records.tar
+        Disposed records travel as their residual entries: metadata, no files.
+        """
+        if not (class_path or year or codes) or (codes and (class_path or year)):
+            click.echo("error: choose --class and/or --year, or one or more --record", err=True)
+            sys.exit(1)
+        if out.exists():
+            click.echo(f"error: {out} exists already: choose a new name", err=True)
+            sys.exit(1)
+        selection = exchange.Selection(year=year)
+        if class_path:
+            node = exchange.find_class(class_path)
+            if node is None:
+                click.echo(f"error: the file plan has no class {class_path}", err=True)
+                sys.exit(1)
+            selection = exchange.Selection(class_id=node.id, year=year)
+        if codes:
+            found = {code: records.find_by_code(code) for code in codes}
+            unknown = [code for code, record in found.items() if record is None]
+            if unknown:
+                click.echo(f"error: no record with the code {', '.join(unknown)}", err=True)
+                sys.exit(1)
+            selection = exchange.Selection(record_ids=tuple(record.id for record in found.values()))
+        name = organisation or exchange.default_organisation(current_app.config["DIRECTIVE_ISSUER"])
+        store = extraction.file_store(current_app.config)
+        try:
+            if out.suffix.lower() == ".tar":
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with tempfile.TemporaryDirectory(dir=out.parent, prefix=".docstore-export-") as temp:
+                    report = exchange.export_records(
+                        selection, Path(temp) / out.stem, store, organisation=name, progress=progress("exported")
+                    )
+                    exchange.pack(report.path, out)
+            else:
+                report = exchange.export_records(
+                    selection, out, store, organisation=name, progress=progress("exported")
+                )
+        except (DocstoreError, storage.StorageError, OSError) as exc:
+            failed(exc)
+        click.echo(
+            f"package {out}: {report.records:,} record(s) ({report.residual:,} residual entr(y/ies) without files), "
+            f"{report.files:,} payload file(s), {_megabytes(report.bytes)}; valid; {report.external_identifier}"
+        )
+
+    @archive_group.command("import")
+    @click.argument("path", type=click.Path(exists=True, path_type=Path))
+    @click.option("--user", "username", help="Username of the person importing, written in each record's history.")
+    def archive_import_command(path: Path, username: str | None) -> None:
+        """Import a package (a bag folder or a .tar) whole, or nothing: refused if invalid or if its records exist.
+
+        \b
+        Missing classes, registers, departments, document types and correspondents are created; people are found
+        by username. The attachments are queued for text extraction and the documents for the search index.
+        """
+        ctx = audit.SYSTEM
+        if username:
+            user = accounts.find_user_by_username(username)
+            if user is None:
+                click.echo(f"error: no user {username}", err=True)
+                sys.exit(1)
+            ctx = audit.Context(user.id)
+        store = extraction.file_store(current_app.config)
+        try:
+            report = exchange.import_package(path, store, ctx, progress=progress("imported"))
+        except (DocstoreError, storage.StorageError, OSError) as exc:
+            failed(exc)
+        click.echo(
+            f"imported {len(report.records):,} record(s), {report.documents:,} document(s), {report.files:,} file(s) "
+            f"({_megabytes(report.bytes)}) from {report.external_identifier or path}"
+        )
+        for kind, names in sorted(report.created.items()):
+            click.echo(f"  created {kind.replace('_', ' ')}: {', '.join(names)}")
+        if report.unknown_users:
+            click.echo(f"  unknown users, left empty (the metadata keeps them): {', '.join(report.unknown_users)}")
+
+    @archive_group.command("validate")
+    @click.argument("path", type=click.Path(exists=True, path_type=Path))
+    def archive_validate_command(path: Path) -> None:
+        """Check a package (a bag folder or a .tar): complete and valid; name every problem, and then exit 1."""
+        try:
+            with tempfile.TemporaryDirectory(prefix="docstore-validate-") as temp:
+                bag = bagit.unpack_bag(path, Path(temp) / "bag") if path.is_file() else path
+                report = bagit.validate_bag(bag)
+        except bagit.BagInvalid as exc:
+            report = bagit.ValidationReport(path, exc.problems)
+        except OSError as exc:
+            failed(exc)
+        for problem in report.problems:
+            click.echo(f"{problem.kind.upper()}: {problem}")
+        if report.problems:
+            state = "incomplete" if not report.complete else "invalid"
+            click.echo(f"package {path} is {state}: {len(report.problems):,} problem(s)", err=True)
+            sys.exit(1)
+        info = report.info
+        click.echo(
+            f"package {path} is valid: {report.files:,} payload file(s), {_megabytes(report.bytes)}; "
+            f"{', '.join(report.algorithms)}; bagged {bagit.info_value(info, 'Bagging-Date') or '?'} by "
+            f"{bagit.info_value(info, 'Source-Organization') or '?'} ({bagit.info_value(info, 'External-Identifier')})"
+        )

@@ -194,12 +194,14 @@ def test_demo_registers_a_few_documents_with_text_attachments(app):
     assert result.exit_code == 0, result.output
     assert f"{len(demo.DOCUMENTS)} demo documents registered" in result.output
     assert "4 demo directives drafted" in result.output
-    # the demo documents with their text attachments, and what the two issued directives registered (their
-    # outgoing documents, the notice's four incoming copies and one reply), each directive's with its Word file
+    assert f"{len(demo.ARCHIVED)} demo records filed in the archive" in result.output
+    # the demo documents with their text attachments (and the archived ones of 2015), and what the two issued
+    # directives registered (their outgoing documents, the notice's four incoming copies and one reply), each
+    # directive's with its Word file
     typed = [d for d in db.session.query(Document) if d.attachments and d.attachments[0].filename == "texto.txt"]
-    assert len(typed) == len(demo.DOCUMENTS) and any(d.number.startswith("OUT-") for d in typed)
-    assert db.session.query(Document).count() == len(demo.DOCUMENTS) + 2 + 4 + 1
-    assert db.session.query(Attachment).count() == len(demo.DOCUMENTS) + 2 + 4
+    assert len(typed) == len(demo.DOCUMENTS) + len(demo.ARCHIVED) and any(d.number.startswith("OUT-") for d in typed)
+    assert db.session.query(Document).count() == len(demo.DOCUMENTS) + len(demo.ARCHIVED) + 2 + 4 + 1
+    assert db.session.query(Attachment).count() == len(demo.DOCUMENTS) + len(demo.ARCHIVED) + 2 + 4
 
 
 # --- routing ---------------------------------------------------------------------------------------------------
