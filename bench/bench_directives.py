@@ -14,8 +14,6 @@ Figures are printed, nothing is asserted.
 from __future__ import annotations
 
 import argparse
-import ctypes
-import gc
 import io
 import statistics
 import sys
@@ -28,7 +26,7 @@ if __package__ in (None, ""):  # run as a script (make bench): make the reposito
 
 import docx
 
-from bench.support import describe_machine
+from bench.support import describe_machine, held_mb, rss_mb
 from docstore.directives import kinds, placeholders
 from docstore.directives.content import Content, parse_body
 from docstore.directives.render import render_content
@@ -145,29 +143,6 @@ def bare(content: Content) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
-
-
-def held_mb() -> float:
-    """Return the resident memory after the garbage collector and glibc's malloc_trim: what the process still holds.
-
-    python-docx parses with lxml, whose libxml2 allocations glibc keeps as free memory inside the process after
-    they are released; plain RSS then creeps up with or without a leak. Trimming returns that memory, so a leak shows
-    as growth here and fragmentation does not.
-    """
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except OSError:  # not glibc: plain RSS it is
-        pass
-    return rss_mb()
-
-
-def rss_mb() -> float:
-    """Return this process's resident memory in MB (Linux)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def rate(function, count: int) -> float:

@@ -6,6 +6,8 @@ Not a benchmark itself (`make bench` runs bench/bench_*.py only).
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import logging
 import os
 import secrets
@@ -172,3 +174,26 @@ def run_measured(
         )
         seconds = time.perf_counter() - began
     return Measured(returncode, seconds, int(rss_file.read_text()) / 1024)  # ru_maxrss is in KiB on Linux
+
+
+def held_mb() -> float:
+    """Return the resident memory after the garbage collector and glibc's malloc_trim: what the process still holds.
+
+    python-docx parses with lxml, whose libxml2 allocations glibc keeps as free memory inside the process after
+    they are released; plain RSS then creeps up with or without a leak. Trimming returns that memory, so a leak shows
+    as growth here and fragmentation does not.
+    """
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:  # not glibc: plain RSS it is
+        pass
+    return rss_mb()
+
+
+def rss_mb() -> float:
+    """Return this process's resident memory in MB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
