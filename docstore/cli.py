@@ -610,6 +610,7 @@ def _register_archive_exchange_commands(archive_group: click.Group) -> None:
             flask --app app archive export --class J001/WS --year 2026 --out ws-2026
             flask --app app archive export --record J001-WS·2026-D10-BGS-0001 --record J001-WS·2026-D10-BGS-0002 \\
                 --out two-records.tar
+
         Disposed records travel as their residual entries: metadata, no files.
         """
         if not (class_path or year or codes) or (codes and (class_path or year)):

@@ -148,7 +148,8 @@ def _people(ids: Iterable[int | None]) -> dict[int, str]:
     return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(wanted))).all())
 
 
-def _document_fields(document: Document) -> dict:
+def document_fields(document: Document) -> dict:
+    """Return a document's fields as filing captures them: codes, numbers, usernames; dates as ISO text."""
     department = document.department or document.series.department
     return {
         "number": document.number,
@@ -300,7 +301,7 @@ def capture(document: Document, rules: FilingRules) -> dict:
     instructions, timeline = _timeline(document)
     members = [document] + ([reply] if reply is not None else [])
     return {
-        "document": _document_fields(document),
+        "document": document_fields(document),
         "catalogue": _catalogue(document, rules, _pages(members)),
         "replies": _replies(document, reply),
         "instructions": instructions,
