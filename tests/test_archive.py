@@ -410,3 +410,20 @@ def test_filed_documents_stay_searchable_with_the_archived_status_as_a_filter(
     assert ids() == sorted([kept.id, record.document_id])
     assert ids(status="archived") == [record.document_id]
     assert ids(status="registered") == [kept.id]
+
+
+def test_opening_a_filed_document_or_its_file_from_the_register_is_logged_on_the_record(
+    browse, clerk, sender, store, plan, archivist
+):
+    record = filed(clerk, sender, store, archivist, plan.ws)
+    attachment_id = record.files[0].attachment_id
+    browser = browse(clerk)
+    assert browser.get(f"/documents/{record.document_id}").status_code == 200
+    with browser.get(f"/attachments/{attachment_id}/download") as response:
+        assert response.status_code == 200 and response.data == b"texto"
+    events = [(event.action, event.actor_id) for event in records.events_of(record.id)]
+    assert events == [
+        ("archive_record.filed", archivist.id),
+        ("archive_record.viewed", clerk.id),
+        ("archive_record.downloaded", clerk.id),
+    ]

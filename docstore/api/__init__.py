@@ -1,8 +1,8 @@
 """The JSON API under /api/v1: token authentication, JSON errors with stable codes, one view per operation.
 
 The shared parts (the blueprint, errors, authentication, request parsing) are in `docstore.api.common`; the routing
-of incoming documents is in `docstore.api.routing`; outgoing directives in `docstore.api.directives`; the OpenAPI
-description in `docstore.api.openapi`.
+of incoming documents is in `docstore.api.routing`; outgoing directives in `docstore.api.directives`; the archive in
+`docstore.api.archive`; the OpenAPI description in `docstore.api.openapi`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from docstore import (
     audit,
     clock,
     correspondents,
+    database,
     extraction,
     fulltext,
     history,
@@ -27,6 +28,7 @@ from docstore import (
     registry,
     workdays,
 )
+from docstore.api import archive as _archive  # noqa: F401  (its views register themselves on the blueprint)
 from docstore.api import directives as _directives  # noqa: F401  (its views register themselves on the blueprint)
 from docstore.api import routing as _routing  # noqa: F401  (its views register themselves on the blueprint)
 from docstore.api.common import (
@@ -52,6 +54,7 @@ from docstore.api.common import (
     recipient_target,
 )
 from docstore.api.openapi import build_spec
+from docstore.archive import records
 from docstore.errors import N_, Msg, ValidationFailed
 from docstore.models import DIRECTIONS, ROLES, STATUSES, URGENCIES, Attachment, Document
 
@@ -522,7 +525,8 @@ def get_receipt(document_id: int):
 @bp.get("/attachments/<int:attachment_id>/content")
 @authenticated()
 def attachment_content(attachment_id: int):
-    attachment, path = registry.attachment_file(attachment_id, g.api_user, _file_store())
+    with database.writing():  # a filed document's download is logged on its record
+        attachment, path = records.open_attachment(_ctx(), attachment_id, g.api_user, _file_store())
     return send_file(
         path,
         mimetype=attachment.mime,

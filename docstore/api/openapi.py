@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from docstore import fulltext, notifications, registry, workdays
+from docstore.api.archive_spec import archive_paths, archive_schemas
 from docstore.api.directives_spec import directive_paths, directive_schemas
 from docstore.api.routing_spec import routing_paths, routing_schemas
 from docstore.api.schemas import PAGING, _json, _list_of, _ok, _op, _page_of, _path, _query, _ref
@@ -384,6 +385,8 @@ def build_spec(prefix: str) -> dict:
     paths.update(routing_paths())
     schemas.update(directive_schemas())
     paths.update(directive_paths())
+    schemas.update(archive_schemas())
+    paths.update(archive_paths())
     return {
         "openapi": "3.1.0",
         "info": {

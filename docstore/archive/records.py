@@ -17,7 +17,7 @@ from docstore import audit, registry
 from docstore.archive import scheme
 from docstore.errors import N_, Msg, NotFound, StoredFileMissing, ValidationFailed
 from docstore.extensions import db
-from docstore.models import AuditEvent, Document, Record, RecordAnnotation, RecordFile, User
+from docstore.models import Attachment, AuditEvent, Document, Record, RecordAnnotation, RecordFile, User
 from docstore.pagination import Page, contains_pattern, paginate
 
 #: Roles that keep the archive: the file plan, filing, annotations, holds, disposal proposals, exports.
@@ -122,6 +122,31 @@ def record_file(ctx: audit.Context, record_id: int, file_id: int, viewer: User, 
     )
     db.session.commit()
     return row, path
+
+
+def open_attachment(ctx: audit.Context, attachment_id: int, viewer: User, store) -> tuple[Attachment, Path]:
+    """Return an attachment `viewer` may open and where its bytes are (see `registry.attachment_file`); when its
+    document is filed, the download is logged on the record, as a download from the record's page is."""
+    attachment, path = registry.attachment_file(attachment_id, viewer, store)
+    if attachment.document.status == "archived" and (record := record_of(attachment.document_id)) is not None:
+        after = {"code": record.code, "file": attachment.filename, "sha256": attachment.sha256}
+        audit.record_event(ctx, "archive_record.downloaded", "archive_record", record.id, after=after)
+        db.session.commit()
+    return attachment, path
+
+
+def note_document_view(ctx: audit.Context, document: Document) -> None:
+    """Log, on its record, that someone opened the page of a filed document (viewing the record by another door)."""
+    if document.status != "archived" or (record := record_of(document.id)) is None:
+        return
+    audit.record_event(
+        ctx,
+        "archive_record.viewed",
+        "archive_record",
+        record.id,
+        after={"code": record.code, "document": document.number},
+    )
+    db.session.commit()
 
 
 def annotate(ctx: audit.Context, record_id: int, text: str) -> RecordAnnotation:

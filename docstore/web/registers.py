@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import storage
-from docstore import accounts, books, clock, extraction, numbering, organisation, registry, routing, workdays
+from docstore import accounts, books, clock, database, extraction, numbering, organisation, registry, routing, workdays
+from docstore.archive import records
 from docstore.directives.drafts import directive_of
 from docstore.errors import DocstoreError, ValidationFailed
 from docstore.history import of as history_of
@@ -244,7 +245,11 @@ def index():
 @bp.route("/documents/<int:document_id>")
 @login_required
 def show(document_id: int):
-    return document_page(visible_document(document_id))
+    document = visible_document(document_id)
+    if document.status == "archived":
+        with database.writing():
+            records.note_document_view(audit_context(), document)
+    return document_page(document)
 
 
 def document_page(document, routing_forms: dict | None = None, status: int = 200):
@@ -359,7 +364,8 @@ def attach(document_id: int):
 
 
 def _attachment_file(attachment_id: int, inline: bool):
-    attachment, path = registry.attachment_file(attachment_id, current_user, file_store())
+    with database.writing():  # a filed document's download is logged on its record
+        attachment, path = records.open_attachment(audit_context(), attachment_id, current_user, file_store())
     if inline and attachment.kind not in PREVIEWABLE:
         abort(404)
     response = send_file(
