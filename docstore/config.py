@@ -161,6 +161,11 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         "BGS",
         "Department code written in the archival code of a document that has no department (nor its register).",
     ),
+    "ARCHIVE_FILING_INLINE_LIMIT": (
+        1000,
+        "Above this many closed documents, filing a whole year from the archive page runs in the background "
+        "(the page shows its progress) instead of within the request.",
+    ),
     "LOG_LEVEL": ("INFO", "Logging level of the application log (DEBUG, INFO, WARNING, ERROR)."),
 }
 

@@ -10,9 +10,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 
+from flask import current_app
 from flask_babel import force_locale, format_date, format_datetime, gettext
 
 from docstore.errors import Msg
+from docstore.models.people import CLEARANCE_LEVELS
+
+
+def clearance_names() -> list[str]:
+    """Return the four clearance level names in the user's language (or as configured: CLEARANCE_NAMES)."""
+    configured = current_app.config.get("CLEARANCE_NAMES") or ""
+    names = [name.strip() for name in configured.split("|") if name.strip()]
+    if len(names) == len(CLEARANCE_LEVELS):
+        return names
+    return [gettext(name) for name in CLEARANCE_LEVELS]
 
 
 def _parameter(value):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -36,14 +35,13 @@ from docstore.api.common import (
 )
 from docstore.api.routing import _listed_document, person_json
 from docstore.archive import catalogue, disposal, exchange, filing, fixity, holds, records, scheme
-from docstore.errors import N_, Msg, NotFound, RecordFiled, StoredFileMissing, ValidationFailed
+from docstore.errors import N_, Msg, RecordFiled, ValidationFailed
 from docstore.extensions import db
+from docstore.messages import clearance_names, translate
 from docstore.models import (
-    CLEARANCE_LEVELS,
     DISPOSAL_ACTIONS,
     DISPOSAL_STATES,
     RECORD_STATES,
-    RETENTIONS,
     ArchiveClass,
     Disposal,
     FixityRun,
@@ -57,7 +55,7 @@ from docstore.pagination import Page
 #: Who keeps the archive: the file plan, filing, annotations, holds, disposal proposals, fixity, exports.
 KEEPERS = records.ARCHIVE_ROLES
 #: Who follows holds and disposals and prints the catalogue: the keepers, and the leaders who decide on disposals.
-OVERSEERS = (*KEEPERS, *(role for role in disposal.APPROVER_ROLES if role not in KEEPERS))
+OVERSEERS = records.OVERSEER_ROLES
 #: The depth of each level of the file plan.
 DEPTHS = {"fonds": 0, "class": 1, "subclass": 2}
 CLASS_FIELDS = ("parent_id", "level", "code", "name", "retention", "disposal_action", "description", "position")
@@ -101,22 +99,9 @@ def _logged(step):
 # --- labels of the Word and Excel files ------------------------------------------------------------------------
 
 
-def _clearance_names() -> list[str]:
-    """Return the names of the clearance levels as configured (CLEARANCE_NAMES), or translated."""
-    configured = [name.strip() for name in (current_app.config.get("CLEARANCE_NAMES") or "").split("|")]
-    configured = [name for name in configured if name]
-    if len(configured) == len(CLEARANCE_LEVELS):
-        return configured
-    return [_translate(Msg(name)) for name in CLEARANCE_LEVELS]
-
-
 def catalogue_labels() -> dict:
     """Return the texts of the catalogue and the certificate in the request's language."""
-    labels = {key: _translate(Msg(text)) for key, text in {**catalogue.COLUMNS, **catalogue.LABELS}.items()}
-    labels["classifications"] = _clearance_names()
-    labels["retentions"] = {key: _translate(Msg(text)) for key, text in RETENTIONS.items()}
-    labels["actions"] = {key: _translate(Msg(text)) for key, text in DISPOSAL_ACTIONS.items()}
-    return labels
+    return catalogue.default_labels(translate, clearance_names())
 
 
 # --- how the archive looks in JSON -----------------------------------------------------------------------------
@@ -557,13 +542,7 @@ def reject_disposal(disposal_id: int):
 @bp.get("/archive/disposals/<int:disposal_id>/certificate")
 @authenticated(*OVERSEERS)
 def disposal_certificate(disposal_id: int):
-    decision = disposal.get_disposal(disposal_id)
-    if not decision.certificate_sha256:
-        raise NotFound(Msg(N_("A disposal has its certificate once it is approved.")))
-    path = _file_store().path(decision.certificate_sha256)
-    if not path.is_file():
-        raise StoredFileMissing(Msg(N_("The stored certificate is missing. Tell an administrator.")))
-    name = f"disposal-{decision.id}-certificate.docx"
+    decision, path, name = disposal.certificate_file(disposal_id, _file_store())
     return send_file(path, mimetype=DOCX_MIME, as_attachment=True, download_name=name, etag=decision.certificate_sha256)
 
 
@@ -586,12 +565,6 @@ def _required_int_arg(name: str) -> int:
     if value is None:
         raise ValidationFailed({name: Msg(N_("This field is required."))})
     return value
-
-
-def _withheld_above(rows, clearance: int):
-    """Yield catalogue lines, without the reference and title of those classified above `clearance`."""
-    for row in rows:
-        yield replace(row, reference="", title="") if row.classification > clearance else row
 
 
 @bp.get("/archive/catalogue")
@@ -618,7 +591,7 @@ def archive_catalogue():
     title = _translate(Msg(N_("Archive catalogue: %(name)s, %(year)s"), name=node.name, year=year))
     subtitle = f"{fonds.code} {fonds.name}"
     found = catalogue.catalogue_records(node.id, year, retention)
-    rows = _withheld_above(catalogue.catalogue_rows(found), g.api_user.clearance)
+    rows = catalogue.withheld_above(catalogue.catalogue_rows(found), g.api_user.clearance)
     labels = catalogue_labels()
     if kind == "docx":
         data = catalogue.catalogue_docx(rows, title=title, subtitle=subtitle, labels=labels)

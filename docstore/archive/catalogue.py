@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import io
 import secrets
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from docx.enum.section import WD_ORIENT
@@ -161,15 +161,21 @@ class CatalogueRow:
     disposal_id: int | None = None
 
 
-def default_labels() -> dict:
-    """Return the texts of the catalogue and certificate in English, with the names of levels, periods and actions."""
+def default_labels(translate: Callable[[str], str] = str, classifications: list[str] | None = None) -> dict:
+    """Return the texts of the catalogue and certificate, with the names of levels, periods and actions, passed
+    through `translate` (the edges give theirs; English without one) and the clearance names as configured."""
     return {
-        **COLUMNS,
-        **LABELS,
-        "classifications": list(CLEARANCE_LEVELS),
-        "retentions": dict(RETENTIONS),
-        "actions": dict(DISPOSAL_ACTIONS),
+        **{key: translate(text) for key, text in {**COLUMNS, **LABELS}.items()},
+        "classifications": list(classifications or [translate(name) for name in CLEARANCE_LEVELS]),
+        "retentions": {key: translate(text) for key, text in RETENTIONS.items()},
+        "actions": {key: translate(text) for key, text in DISPOSAL_ACTIONS.items()},
     }
+
+
+def withheld_above(rows: Iterable[CatalogueRow], clearance: int) -> Iterator[CatalogueRow]:
+    """Yield catalogue lines, without the reference and title of those classified above `clearance`."""
+    for row in rows:
+        yield replace(row, reference="", title="") if row.classification > clearance else row
 
 
 # --- the rows --------------------------------------------------------------------------------------------------

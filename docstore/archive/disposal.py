@@ -14,13 +14,14 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import delete, exists, select, update
 
 from docstore import audit, clock
 from docstore.accounts import acting_user
 from docstore.archive import fixity, holds, scheme
-from docstore.errors import N_, Conflict, Forbidden, Msg, RecordOnHold, ValidationFailed
+from docstore.errors import N_, Conflict, Forbidden, Msg, NotFound, RecordOnHold, StoredFileMissing, ValidationFailed
 from docstore.extensions import db
 from docstore.models import (
     Attachment,
@@ -66,6 +67,17 @@ def list_disposals(state: str = "", page: int = 1, per_page: int = 25) -> Page[D
     if state:
         query = query.where(Disposal.state == state)
     return paginate(query.order_by(Disposal.proposed_at.desc(), Disposal.id.desc()), page, per_page)
+
+
+def certificate_file(disposal_id: int, store) -> tuple[Disposal, Path, str]:
+    """Return an approved disposal, where its certificate's bytes are and the file name to download it under."""
+    decision = get_disposal(disposal_id)
+    if not decision.certificate_sha256:
+        raise NotFound(Msg(N_("A disposal has its certificate once it is approved.")))
+    path = store.path(decision.certificate_sha256)
+    if not path.is_file():
+        raise StoredFileMissing(Msg(N_("The stored certificate is missing. Tell an administrator.")))
+    return decision, path, f"disposal-{decision.id}-certificate.docx"
 
 
 def records_of(disposal_id: int) -> list[Record]:

@@ -22,6 +22,9 @@ from docstore.pagination import Page, contains_pattern, paginate
 
 #: Roles that keep the archive: the file plan, filing, annotations, holds, disposal proposals, exports.
 ARCHIVE_ROLES = ("archivist", "admin")
+#: Roles that follow the archive (its lists, the catalogue, holds, disposals): its keepers, and the leaders who
+#: decide on disposals (see `disposal.APPROVER_ROLES`).
+OVERSEER_ROLES = (*ARCHIVE_ROLES, "leader")
 ANNOTATION_LIMIT = 4000
 
 

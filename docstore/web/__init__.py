@@ -32,6 +32,7 @@ from docstore.routing import start_reminder_scheduler
 from docstore.web import (
     account,
     admin,
+    archive,
     assets,
     auth,
     chase,
@@ -160,6 +161,7 @@ def register_web(app: Flask, babel: Babel) -> None:
         chase,
         dashboard,
         directives,
+        archive,
         search,
         notifications,
         assets,

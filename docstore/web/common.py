@@ -6,26 +6,15 @@ from datetime import date
 from functools import wraps
 
 from flask import abort, current_app, request
-from flask_babel import gettext
 from flask_login import current_user, login_required
 from wtforms import Form
 
 from docstore import accounts, audit, clock, numbering
 from docstore.errors import ValidationFailed
-from docstore.messages import translate
-from docstore.models import CLEARANCE_LEVELS
+from docstore.messages import clearance_names, translate  # noqa: F401  (clearance_names: for the pages)
 
 #: The interface languages, each with its name in itself (never translated).
 LANGUAGES = {"en": "English", "es": "Español", "zh_Hans": "简体中文"}
-
-
-def clearance_names() -> list[str]:
-    """Return the four clearance level names in the user's language (or as configured)."""
-    configured = current_app.config.get("CLEARANCE_NAMES") or ""
-    names = [name.strip() for name in configured.split("|") if name.strip()]
-    if len(names) == len(CLEARANCE_LEVELS):
-        return names
-    return [gettext(name) for name in CLEARANCE_LEVELS]
 
 
 def audit_context() -> audit.Context:
