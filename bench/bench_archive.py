@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import json
 import math
 import os
 import random
@@ -57,7 +58,7 @@ from bench.support import (
     scratch_database,
 )
 from docstore import audit, correspondents, extraction
-from docstore.archive import filing, scheme
+from docstore.archive import exchange, filing, scheme
 from docstore.extensions import db
 from docstore.models import (
     Attachment,
@@ -468,10 +469,126 @@ def section_filing(args, database_url: str, folder: Path) -> None:
     print(f"  memory held (MB, after gc and malloc_trim): before {before:.0f}; as documents were filed {readings}")
 
 
+# --- export -------------------------------------------------------------------------------------------------------
+
+
+def bare_bag(store: FileStore, target: Path) -> tuple[int, int]:
+    """Write each record's captured metadata as JSON and copy its files under `target`, hashing everything with
+    SHA-512 and SHA-256 in one pass: the least a package of the records costs. Return (files, bytes)."""
+    target.mkdir(parents=True)
+    files = total = 0
+
+    def put(chunks, name: str) -> None:
+        nonlocal files, total
+        sha512, sha256 = hashlib.sha512(), hashlib.sha256()
+        with open(target / name, "wb") as writer:
+            for chunk in chunks:
+                sha512.update(chunk)
+                sha256.update(chunk)
+                writer.write(chunk)
+                total += len(chunk)
+        files += 1
+
+    def read(path: Path):
+        with open(path, "rb") as reader:
+            while chunk := reader.read(MB):
+                yield chunk
+
+    records = db.session.execute(sa.select(Record).order_by(Record.id).execution_options(yield_per=500)).scalars()
+    for record in records:
+        put([json.dumps(record.captured, ensure_ascii=False, sort_keys=True, indent=2).encode()], f"{record.id}.json")
+        for row in record.files:
+            put(read(store.path(row.sha256)), f"{record.id}-{row.position}")
+    return files, total
+
+
+def section_export(args, database_url: str, folder: Path) -> None:
+    """Time exporting --documents filed records as a BagIt package against copying and hashing their files."""
+    count = args.documents
+    print(f"\nexport: {count:,} filed records, each with one stored file, exported as one BagIt package")
+    migrate(database_url, folder / "migrate")
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "bench",
+            "FILES_DIR": str(folder / "files"),
+            "SEARCH_WRITER": False,
+            "EXTRACTION_WORKER": False,
+            "REMINDERS": False,
+        },
+        instance_path=str(folder / "instance"),
+    )
+    with app.app_context():
+        store = extraction.file_store(app.config)
+        correspondents.create_correspondent(audit.SYSTEM, name="Ministerio de Hacienda")
+        archivist_id, _ = add_clerk("archivo")
+        fonds = scheme.create_class(
+            audit.SYSTEM, level="fonds", code="J001", name="Oficina", retention="Y", disposal_action="review"
+        )
+        node = scheme.create_class(
+            audit.SYSTEM,
+            level="class",
+            parent_id=fonds.id,
+            code="WS",
+            name="文书",
+            retention="D10",
+            disposal_action="destroy",
+        )
+        insert_closed(count, 2025, store, 1)
+        started = time.perf_counter()
+        filing.file_batch(audit.Context(archivist_id), node.id, 2025, filing.rules_from(app.config))
+        print(f"  {count:,} documents inserted and filed (filing took {time.perf_counter() - started:.1f} s)")
+        started = time.perf_counter()
+        bare_files, copied = bare_bag(store, folder / "bare")
+        bare_seconds = time.perf_counter() - started
+        memory: list[tuple[int, float]] = []
+        marks = {max(1, round(count * fraction)) for fraction in MEMORY_MARKS}
+
+        def progress(done: int, total: int) -> None:
+            if any(done >= mark > done - 200 for mark in marks) or done == total:
+                memory.append((done, held_mb()))
+
+        before = held_mb()
+        started = time.perf_counter()
+        report = exchange.export_records(
+            exchange.Selection(class_id=node.id, year=2025),
+            folder / "bag",
+            store,
+            organisation="Bench",
+            progress=progress,
+        )
+        seconds = time.perf_counter() - started
+        db.engine.dispose()
+    print_table(
+        ["what", "records", "files", "MB", "seconds", "records/s"],
+        [
+            [
+                "metadata JSON + files, hashed (baseline)",
+                f"{count:,}",
+                f"{bare_files:,}",
+                f"{copied / MB:,.1f}",
+                f"{bare_seconds:.1f}",
+                f"{count / bare_seconds:,.0f}",
+            ],
+            [
+                "exchange.export_records (validated)",
+                f"{report.records:,}",
+                f"{report.files:,}",
+                f"{report.bytes / MB:,.1f}",
+                f"{seconds:.1f}",
+                f"{report.records / seconds:,.0f}",
+            ],
+        ],
+    )
+    print(f"  export ÷ baseline (seconds): {seconds / bare_seconds:.2f}; package valid: {report.validation.valid}")
+    readings = ", ".join(f"{done:,}: {mb:.0f}" for done, mb in memory)
+    print(f"  memory held (MB, after gc and malloc_trim): before {before:.0f}; as records were exported {readings}")
+
+
 # --- the run ------------------------------------------------------------------------------------------------------
 
 #: Each section: a function (args, database URL, scratch folder) run in a fresh database of its own.
-SECTIONS = {"verify": section_verify, "filing": section_filing}
+SECTIONS = {"verify": section_verify, "filing": section_filing, "export": section_export}
 
 
 def main() -> None:
