@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from docstore import clock
 from docstore.errors import N_
 from docstore.extensions import db
-from docstore.models.people import Recorded, User
+from docstore.models.people import Recorded, User, one_of
 from docstore.models.registers import Document
 
 #: Levels of the file plan: a fonds (全宗) holds classes (门类), a class holds sub-classes.
@@ -69,10 +69,6 @@ FIXITY_OUTCOMES: dict[str, str] = {
 }
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(value) for value in values)})"
-
-
 class ArchiveClass(Recorded, db.Model):
     """A node of the file plan: a fonds, a class or a sub-class, with the retention and disposal it gives records.
 
@@ -98,7 +94,7 @@ class ArchiveClass(Recorded, db.Model):
 
     __table_args__ = (
         UniqueConstraint("parent_id", "code", name="uq_archive_class_parent_code"),
-        CheckConstraint(_in("level", CLASS_LEVELS), name="level_known"),
+        CheckConstraint(one_of("level", CLASS_LEVELS), name="level_known"),
     )
 
 
@@ -148,7 +144,7 @@ class Record(db.Model):
 
     __table_args__ = (
         UniqueConstraint("prefix", "item", name="uq_archive_record_prefix_item"),
-        CheckConstraint(_in("state", RECORD_STATES), name="state_known"),
+        CheckConstraint(one_of("state", RECORD_STATES), name="state_known"),
         Index("ix_archive_record_year_code", "year", "code"),
         Index("ix_archive_record_state_due", "state", "due_on"),
     )
@@ -252,7 +248,7 @@ class Disposal(db.Model):
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
     __table_args__ = (
-        CheckConstraint(_in("state", DISPOSAL_STATES), name="state_known"),
+        CheckConstraint(one_of("state", DISPOSAL_STATES), name="state_known"),
         CheckConstraint("action IN ('destroy', 'transfer')", name="action_known"),
     )
 
@@ -294,6 +290,6 @@ class FixityEvent(db.Model):
     checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        CheckConstraint(_in("outcome", FIXITY_OUTCOMES), name="outcome_known"),
+        CheckConstraint(one_of("outcome", FIXITY_OUTCOMES), name="outcome_known"),
         Index("ix_archive_fixity_event_sha256", "sha256", "checked_at"),
     )

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from docstore import clock
 from docstore.errors import N_
 from docstore.extensions import db
-from docstore.models.people import Correspondent, Department, Recorded, User
+from docstore.models.people import Correspondent, Department, Recorded, User, one_of
 from docstore.models.registers import Document, Series
 
 #: States of a directive, in the order it passes them (see docstore.directives.flow).
@@ -43,10 +43,6 @@ COUNTERSIGN_STATES: dict[str, str] = {
     "agreed": N_("agreed"),
     "declined": N_("declined"),
 }
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(value) for value in values)})"
 
 
 class DirectiveTemplate(Recorded, db.Model):
@@ -132,7 +128,7 @@ class Directive(db.Model):
     )
 
     __table_args__ = (
-        CheckConstraint(_in("state", DIRECTIVE_STATES), name="state_known"),
+        CheckConstraint(one_of("state", DIRECTIVE_STATES), name="state_known"),
         CheckConstraint("classification BETWEEN 0 AND 3", name="classification_range"),
         Index("ix_directive_state_updated", "state", "updated_at"),
     )
@@ -202,7 +198,7 @@ class Countersign(db.Model):
 
     __table_args__ = (
         UniqueConstraint("directive_id", "department_id", name="uq_countersign_department"),
-        CheckConstraint(_in("state", COUNTERSIGN_STATES), name="state_known"),
+        CheckConstraint(one_of("state", COUNTERSIGN_STATES), name="state_known"),
     )
 
 

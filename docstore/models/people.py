@@ -47,6 +47,11 @@ CORRESPONDENT_KINDS: dict[str, str] = {
 CLEARANCE_LEVELS: tuple[str, ...] = (N_("None"), N_("Confidential"), N_("Secret"), N_("Top secret"))
 
 
+def one_of(column: str, values) -> str:
+    """Return the SQL of a CHECK constraint that `column` holds one of `values` (the keys of a states table)."""
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
 class Recorded:
     """A model whose `FIELDS` are what the API shows and the audit log records, through `as_dict`."""
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from docstore import clock
 from docstore.errors import N_
 from docstore.extensions import db
-from docstore.models.people import Department, User
+from docstore.models.people import Department, User, one_of
 from docstore.models.registers import Document
 
 #: States of a routing item, in the order an item usually passes them.
@@ -67,10 +67,6 @@ EXTENSION_STATES: dict[str, str] = {
 }
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(value) for value in values)})"
-
-
 class RoutingItem(db.Model):
     """The handling of one incoming document, from receipt to closing; its `state` says where it stands."""
 
@@ -100,8 +96,8 @@ class RoutingItem(db.Model):
     proposed_leader: Mapped[User | None] = relationship(foreign_keys=[proposed_leader_id])
 
     __table_args__ = (
-        CheckConstraint(_in("state", ITEM_STATES), name="state_known"),
-        CheckConstraint(_in("kind", ITEM_KINDS), name="kind_known"),
+        CheckConstraint(one_of("state", ITEM_STATES), name="state_known"),
+        CheckConstraint(one_of("kind", ITEM_KINDS), name="kind_known"),
         Index("ix_routing_item_state_deadline", "state", "deadline"),
     )
 
@@ -214,8 +210,8 @@ class Task(db.Model):
     acting_for: Mapped[User | None] = relationship(foreign_keys=[acting_for_id])
 
     __table_args__ = (
-        CheckConstraint(_in("state", TASK_STATES), name="state_known"),
-        CheckConstraint(_in("role", TASK_ROLES), name="role_known"),
+        CheckConstraint(one_of("state", TASK_STATES), name="state_known"),
+        CheckConstraint(one_of("role", TASK_ROLES), name="role_known"),
         CheckConstraint("user_id IS NOT NULL OR department_id IS NOT NULL", name="has_assignee"),
         Index("ix_routing_task_state_deadline", "state", "deadline"),
         # one lead handler at a time: the database refuses a second open lead task on an item
@@ -283,7 +279,7 @@ class ExtensionRequest(db.Model):
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
     __table_args__ = (
-        CheckConstraint(_in("state", EXTENSION_STATES), name="state_known"),
+        CheckConstraint(one_of("state", EXTENSION_STATES), name="state_known"),
         Index(
             "uq_routing_extension_request_pending",
             "task_id",
