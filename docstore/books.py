@@ -41,6 +41,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from docstore import clock, numbering
+from docstore.directives.package import clean_text
 from docstore.errors import N_, Msg, ValidationFailed
 from docstore.extensions import db
 from docstore.models import (
@@ -149,8 +150,6 @@ PRINTED_COLUMNS: dict[str, int] = {
 }
 PRINTED_MARGIN_MM = 15
 
-#: Characters that XML 1.0 (so Word and Excel files) cannot hold.
-NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 #: Cell starts that spreadsheets take for a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -374,19 +373,26 @@ def book_xlsx(rows: Iterable[BookRow], out: BinaryIO, labels: Mapping | None = N
     for index, width in enumerate(COLUMNS.values(), 1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
+    write_table(sheet, [labels[key] for key in COLUMNS], (_row_values(row, labels) for row in rows))
+    workbook.save(out)
+
+
+def write_table(sheet, headers: list[str], rows: Iterable[list]) -> int:
+    """Append a bold header row and `rows` (streamed) to a write-only `sheet`, with a filter over them all;
+    return how many rows were written."""
     bold = Font(bold=True)
     header = []
-    for key in COLUMNS:
-        cell = WriteOnlyCell(sheet, _xml_text(labels[key]))
+    for text in headers:
+        cell = WriteOnlyCell(sheet, clean_text(text))
         cell.font = bold
         header.append(cell)
     sheet.append(header)
     count = 0
-    for row in rows:
-        sheet.append([xlsx_cell(sheet, value) for value in _row_values(row, labels)])
+    for values in rows:
+        sheet.append([xlsx_cell(sheet, value) for value in values])
         count += 1
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
-    workbook.save(out)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
+    return count
 
 
 def _row_values(row: BookRow, labels: Mapping) -> list:
@@ -425,7 +431,7 @@ def xlsx_cell(sheet, value):
         cell.number_format = "yyyy-mm-dd hh:mm"
         return cell
     if isinstance(value, str):
-        value = _xml_text(value)
+        value = clean_text(value)
         if value.startswith("="):  # openpyxl would store it as a formula
             cell = WriteOnlyCell(sheet, value)
             cell.data_type = "s"
@@ -518,7 +524,7 @@ def _printed_rows(rows: Iterable[BookRow], labels: Mapping, widths: list[int], s
 
 def cell_xml(text: str, width: int, style_id: str, fill: str, extra: str = "") -> str:
     shading = f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/>' if fill else ""
-    lines = _xml_text(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = clean_text(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     run = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in lines)
     return (
         f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{extra}{shading}</w:tcPr>'
@@ -596,7 +602,7 @@ def receipt_docx(
     table.style = word.styles["Table Grid"]
     for row, (key, value) in zip(table.rows, fields, strict=True):
         row.cells[0].paragraphs[0].add_run(labels[key]).bold = True
-        row.cells[1].paragraphs[0].add_run(_xml_text(value)).bold = key == "number"
+        row.cells[1].paragraphs[0].add_run(clean_text(value)).bold = key == "number"
         row.cells[0].width, row.cells[1].width = Mm(45), Mm(125)
     word.add_paragraph()
     add_heading(word, labels["attachments"], 13, align=WD_ALIGN_PARAGRAPH.LEFT)
@@ -610,7 +616,7 @@ def receipt_docx(
         for position, attachment in enumerate(document.attachments, 1):
             cells = files.add_row().cells
             cells[0].text = str(position)
-            cells[1].text = _xml_text(attachment.filename)
+            cells[1].text = clean_text(attachment.filename)
             cells[2].text = format_decimal(attachment.size, locale=locale)
             digest = cells[3].paragraphs[0].add_run(attachment.sha256)
             digest.font.name = MONOSPACE_FONT
@@ -657,7 +663,7 @@ def set_fonts(fonts) -> None:
 def add_heading(word, text: str, size: float, align=WD_ALIGN_PARAGRAPH.CENTER) -> None:
     paragraph = word.add_paragraph()
     paragraph.alignment = align
-    run = paragraph.add_run(_xml_text(text))
+    run = paragraph.add_run(clean_text(text))
     run.bold = True
     run.font.size = Pt(size)
     set_fonts(run._element.get_or_add_rPr().get_or_add_rFonts())
@@ -718,11 +724,6 @@ def stamp(value: datetime | None) -> str:
 def classification_name(level: int, labels: Mapping) -> str:
     names = labels["classifications"]
     return names[level] if 0 <= level < len(names) else str(level)
-
-
-def _xml_text(text: str) -> str:
-    """Return `text` without the control characters that an XML file cannot hold."""
-    return NOT_IN_XML.sub("", text or "")
 
 
 def _file_name(name: str) -> str:

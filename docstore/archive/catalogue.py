@@ -26,8 +26,6 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
@@ -50,7 +48,7 @@ from docstore.books import (
     safe_sheet_title,
     set_fonts,
     stamp,
-    xlsx_cell,
+    write_table,
 )
 from docstore.directives.package import clean_text, package_bytes
 from docstore.errors import N_
@@ -261,18 +259,7 @@ def catalogue_xlsx(rows: Iterable[CatalogueRow], *, title: str, labels: Mapping 
     sheet.oddHeader.center.text = clean_text(title).replace("&", "&&")
     page = labels["page"].replace("&", "&&") % {"page": "&P", "pages": "&N"}
     sheet.oddFooter.center.text = page
-    bold = Font(bold=True)
-    header = []
-    for key in COLUMNS:
-        cell = WriteOnlyCell(sheet, clean_text(labels[key]))
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    count = 0
-    for row in rows:
-        sheet.append([xlsx_cell(sheet, value) for value in _cells(row, labels)])
-        count += 1
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
+    write_table(sheet, [labels[key] for key in COLUMNS], (_cells(row, labels) for row in rows))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
