@@ -10,9 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Response
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Response, expect
 from werkzeug.serving import make_server
+
+from tests.conftest import PASSWORD
 
 #: Debian's Chromium (`apt-get install chromium`): `playwright install` cannot download browsers here.
 CHROMIUM = Path("/usr/bin/chromium")
@@ -93,3 +96,24 @@ class ConsoleWatch:
         found = self.errors()
         self._messages.clear()
         return found
+
+
+@pytest.fixture
+def desk(browser, live_server):
+    """Return `sit(username)`: a browser of that person's own, signed in. No page may log a console error."""
+    opened: list[tuple[str, object, ConsoleWatch]] = []
+
+    def sit(username: str) -> Page:
+        context = browser.new_context(base_url=live_server, locale="en-US", viewport=VIEWPORT, accept_downloads=True)
+        context.set_default_timeout(10_000)
+        opened.append((username, context, ConsoleWatch(context)))
+        page = context.new_page()
+        sign_in(page, username, PASSWORD)
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
+        return page
+
+    yield sit
+    errors = {username: watch.errors() for username, _context, watch in opened if watch.errors()}
+    for _username, context, _watch in opened:
+        context.close()
+    assert errors == {}, "the pages logged errors"

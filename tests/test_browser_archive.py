@@ -27,9 +27,8 @@ from docstore import accounts, audit, correspondents, extraction, registry
 from docstore.archive import scheme
 from docstore.extensions import db
 from docstore.models import Correspondent, Document, Record, Series
+from tests import browser_support
 from tests.archive_support import department
-from tests.browser_support import VIEWPORT, ConsoleWatch, sign_in
-from tests.conftest import PASSWORD
 from tests.test_browser import stored
 
 pytestmark = pytest.mark.browser
@@ -37,6 +36,7 @@ pytestmark = pytest.mark.browser
 browser = harness.browser
 live_server = harness.live_server
 settings = harness.settings
+desk = browser_support.desk
 
 SYSTEM = audit.SYSTEM
 POLICY = registry.UploadPolicy(frozenset({"text"}), 1 << 20, "UTC")
@@ -93,27 +93,6 @@ def office(app, make_user, fake_clock):
 
 def ministry_id() -> int:
     return db.session.scalar(select(Correspondent.id).where(Correspondent.code == "E0506"))
-
-
-@pytest.fixture
-def desk(browser, live_server):
-    """Return `sit(username)`: a browser of that person's own, signed in. No page may log a console error."""
-    opened: list[tuple[str, object, ConsoleWatch]] = []
-
-    def sit(username: str) -> Page:
-        context = browser.new_context(base_url=live_server, locale="en-US", viewport=VIEWPORT, accept_downloads=True)
-        context.set_default_timeout(10_000)
-        opened.append((username, context, ConsoleWatch(context)))
-        page = context.new_page()
-        sign_in(page, username, PASSWORD)
-        expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
-        return page
-
-    yield sit
-    errors = {username: watch.errors() for username, _context, watch in opened if watch.errors()}
-    for _username, context, _watch in opened:
-        context.close()
-    assert errors == {}, "the pages logged errors"
 
 
 def download(page: Page, name: str) -> tuple[str, bytes]:

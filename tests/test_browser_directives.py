@@ -30,8 +30,7 @@ from docstore import audit, correspondents, database, organisation, registry
 from docstore.directives import drafts, flow
 from docstore.extensions import db
 from docstore.models import Directive, DirectiveTemplate, Document
-from tests.browser_support import VIEWPORT, ConsoleWatch, sign_in
-from tests.conftest import PASSWORD
+from tests import browser_support
 from tests.test_browser import stored
 from tests.word_support import part_xml, pdf_of
 
@@ -39,6 +38,7 @@ pytestmark = pytest.mark.browser
 
 browser = harness.browser
 live_server = harness.live_server
+desk = browser_support.desk
 settings = harness.settings
 
 SYSTEM = audit.SYSTEM
@@ -78,27 +78,6 @@ def office(app, make_user, fake_clock):
         )
 
     return stored(seed)
-
-
-@pytest.fixture
-def desk(browser, live_server):
-    """Return `sit(username)`: a browser of that person's own, signed in. No page may log a console error."""
-    opened: list[tuple[str, object, ConsoleWatch]] = []
-
-    def sit(username: str) -> Page:
-        context = browser.new_context(base_url=live_server, locale="en-US", viewport=VIEWPORT, accept_downloads=True)
-        context.set_default_timeout(10_000)
-        opened.append((username, context, ConsoleWatch(context)))
-        page = context.new_page()
-        sign_in(page, username, PASSWORD)
-        expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
-        return page
-
-    yield sit
-    errors = {username: watch.errors() for username, _context, watch in opened if watch.errors()}
-    for _username, context, _watch in opened:
-        context.close()
-    assert errors == {}, "the pages logged errors"
 
 
 def directive_id() -> int:
