@@ -61,6 +61,7 @@ from docstore import audit, correspondents, extraction
 from docstore.archive import exchange, filing, scheme
 from docstore.extensions import db
 from docstore.models import (
+    ArchiveClass,
     Attachment,
     Correspondent,
     Document,
@@ -295,6 +296,34 @@ def _rate_row(round_number: int, tool: str, seconds: float, files: int, total_mb
 # --- filing -------------------------------------------------------------------------------------------------------
 
 
+def archive_app(database_url: str, folder: Path):
+    """Return an app on a freshly migrated database, its files under `folder`, with no background threads."""
+    migrate(database_url, folder / "migrate")
+    settings = {"DATABASE_URL": database_url, "SECRET_KEY": "bench", "FILES_DIR": str(folder / "files")}
+    settings |= {"SEARCH_WRITER": False, "EXTRACTION_WORKER": False, "REMINDERS": False}
+    return create_app(settings, instance_path=str(folder / "instance"))
+
+
+def file_plan(app) -> tuple[FileStore, int, ArchiveClass]:
+    """Create a sender, an archivist and a file plan (J001 › WS, ten years, destroy); return the store, the
+    archivist's id and the class."""
+    correspondents.create_correspondent(audit.SYSTEM, name="Ministerio de Hacienda")
+    archivist_id, _ = add_clerk("archivo")
+    fonds = scheme.create_class(
+        audit.SYSTEM, level="fonds", code="J001", name="Oficina", retention="Y", disposal_action="review"
+    )
+    node = scheme.create_class(
+        audit.SYSTEM,
+        level="class",
+        parent_id=fonds.id,
+        code="WS",
+        name="文书",
+        retention="D10",
+        disposal_action="destroy",
+    )
+    return extraction.file_store(app.config), archivist_id, node
+
+
 def insert_closed(count: int, year: int, store: FileStore, first_id: int) -> None:
     """Insert `count` incoming documents of `year`, closed, each with a small stored text file, in batches."""
     series_id = db.session.execute(sa.select(Series.id).where(Series.code == "IN")).scalar_one()
@@ -396,34 +425,9 @@ def section_filing(args, database_url: str, folder: Path) -> None:
     """Time a batch filing of --documents closed documents against bare inserts of the same rows; watch memory."""
     count = args.documents
     print(f"\nfiling: {count:,} closed incoming documents, each with one stored file, filed in one batch")
-    migrate(database_url, folder / "migrate")
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "bench",
-            "FILES_DIR": str(folder / "files"),
-            "SEARCH_WRITER": False,
-            "EXTRACTION_WORKER": False,
-            "REMINDERS": False,
-        },
-        instance_path=str(folder / "instance"),
-    )
+    app = archive_app(database_url, folder)
     with app.app_context():
-        store = extraction.file_store(app.config)
-        correspondents.create_correspondent(audit.SYSTEM, name="Ministerio de Hacienda")
-        archivist_id, _ = add_clerk("archivo")
-        plan = scheme.create_class(
-            audit.SYSTEM, level="fonds", code="J001", name="Oficina", retention="Y", disposal_action="review"
-        )
-        node = scheme.create_class(
-            audit.SYSTEM,
-            level="class",
-            parent_id=plan.id,
-            code="WS",
-            name="文书",
-            retention="D10",
-            disposal_action="destroy",
-        )
+        store, archivist_id, node = file_plan(app)
         started = time.perf_counter()
         insert_closed(count, 2024, store, 1)
         insert_closed(count, 2025, store, count + 1)
@@ -506,34 +510,9 @@ def section_export(args, database_url: str, folder: Path) -> None:
     """Time exporting --documents filed records as a BagIt package against copying and hashing their files."""
     count = args.documents
     print(f"\nexport: {count:,} filed records, each with one stored file, exported as one BagIt package")
-    migrate(database_url, folder / "migrate")
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "bench",
-            "FILES_DIR": str(folder / "files"),
-            "SEARCH_WRITER": False,
-            "EXTRACTION_WORKER": False,
-            "REMINDERS": False,
-        },
-        instance_path=str(folder / "instance"),
-    )
+    app = archive_app(database_url, folder)
     with app.app_context():
-        store = extraction.file_store(app.config)
-        correspondents.create_correspondent(audit.SYSTEM, name="Ministerio de Hacienda")
-        archivist_id, _ = add_clerk("archivo")
-        fonds = scheme.create_class(
-            audit.SYSTEM, level="fonds", code="J001", name="Oficina", retention="Y", disposal_action="review"
-        )
-        node = scheme.create_class(
-            audit.SYSTEM,
-            level="class",
-            parent_id=fonds.id,
-            code="WS",
-            name="文书",
-            retention="D10",
-            disposal_action="destroy",
-        )
+        store, archivist_id, node = file_plan(app)
         insert_closed(count, 2025, store, 1)
         started = time.perf_counter()
         filing.file_batch(audit.Context(archivist_id), node.id, 2025, filing.rules_from(app.config))
