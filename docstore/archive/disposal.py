@@ -127,7 +127,7 @@ def propose(ctx: audit.Context, record_ids: Iterable[int], reason: str, today: d
             raise Conflict(Msg(N_("%(code)s is to be reviewed, not disposed of: appraise it again."), code=record.code))
     actions = {record.disposal_action for record in rows}
     if len(actions) > 1:
-        raise ValidationFailed({"record_ids": Msg(N_("Propose records to destroy and records to transfer apart."))})
+        raise ValidationFailed({"record_ids": Msg(N_("Propose records to destroy and records to transfer separately."))})
     _check_not_held(wanted)
     busy = db.session.scalars(select(Record.code).where(Record.id.in_(wanted), _in_open_proposal()))
     busy = list(busy)

@@ -19,6 +19,11 @@ from docstore.pagination import fetch
 
 #: The level a node's parent must have.
 PARENT_LEVEL = {"fonds": None, "class": "fonds", "subclass": "class"}
+#: What a class or sub-class without the right parent is told.
+PARENT_NEEDED = {
+    "class": Msg(N_("Choose the fonds this class belongs to.")),
+    "subclass": Msg(N_("Choose the class this sub-class belongs to.")),
+}
 _CODE = re.compile(r"[A-Za-z0-9]{1,16}")
 _CUSTOM = re.compile(r"D([1-9][0-9]?|[1-9][0-9]{2})")
 EDITABLE = ("code", "name", "retention", "disposal_action", "description", "active", "position")
@@ -115,9 +120,7 @@ def _validate(values: dict, node: ArchiveClass | None) -> None:
         if expected is None and parent_id:
             errors["parent_id"] = Msg(N_("A fonds has no parent."))
         elif expected is not None and (parent is None or parent.level != expected):
-            errors["parent_id"] = Msg(
-                N_("A %(level)s belongs to a %(parent)s."), level=CLASS_LEVELS[level], parent=CLASS_LEVELS[expected]
-            )
+            errors["parent_id"] = PARENT_NEEDED[level]
     code = values.get("code", node.code if node else "")
     if not _CODE.fullmatch(code or ""):
         errors["code"] = Msg(N_("Use 1 to 16 letters or digits (J001, WS, BGS)."))

@@ -25,7 +25,7 @@ class RetentionFields:
         _l("Custom period, in years"),
         validators=[Optional(), NumberRange(min=1, max=999)],
         render_kw={"min": 1, "max": 999, "inputmode": "numeric"},
-        description=_l("Only when the retention is “Custom”."),
+        description=_l("Only when the retention is “Custom…”."),
     )
 
 
