@@ -11,13 +11,16 @@ else reads in deferred transactions, which never block a writer.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import event, select, update
 from sqlalchemy.engine import Engine, Row
 
 from docstore.extensions import db
+
+T = TypeVar("T")
 
 _immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("docstore_immediate", default=False)
 
@@ -40,6 +43,15 @@ def writing() -> Iterator[None]:
         yield
     finally:
         _immediate.reset(token)
+
+
+def write_after_reads(step: Callable[[], T]) -> T:
+    """Run `step` (a service that writes and commits, such as logging a view) in a transaction that takes the write
+    lock at its start, ending the reads made so far first: on SQLite a deferred transaction that has read cannot
+    always begin to write, and fails at once instead of waiting."""
+    db.session.commit()
+    with writing():
+        return step()
 
 
 def claim_oldest(model, claimable, order_by, columns, values: dict) -> Row | None:

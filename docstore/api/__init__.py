@@ -525,8 +525,9 @@ def get_receipt(document_id: int):
 @bp.get("/attachments/<int:attachment_id>/content")
 @authenticated()
 def attachment_content(attachment_id: int):
-    with database.writing():  # a filed document's download is logged on its record
-        attachment, path = records.open_attachment(_ctx(), attachment_id, g.api_user, _file_store())
+    attachment, path = database.write_after_reads(  # a filed document's download is logged on its record
+        lambda: records.open_attachment(_ctx(), attachment_id, g.api_user, _file_store())
+    )
     return send_file(
         path,
         mimetype=attachment.mime,

@@ -247,8 +247,7 @@ def index():
 def show(document_id: int):
     document = visible_document(document_id)
     if document.status == "archived":
-        with database.writing():
-            records.note_document_view(audit_context(), document)
+        database.write_after_reads(lambda: records.note_document_view(audit_context(), document))
     return document_page(document)
 
 
@@ -364,8 +363,9 @@ def attach(document_id: int):
 
 
 def _attachment_file(attachment_id: int, inline: bool):
-    with database.writing():  # a filed document's download is logged on its record
-        attachment, path = records.open_attachment(audit_context(), attachment_id, current_user, file_store())
+    attachment, path = database.write_after_reads(  # a filed document's download is logged on its record
+        lambda: records.open_attachment(audit_context(), attachment_id, current_user, file_store())
+    )
     if inline and attachment.kind not in PREVIEWABLE:
         abort(404)
     response = send_file(

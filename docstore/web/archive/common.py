@@ -7,10 +7,9 @@ import re
 from flask import Blueprint
 from flask_babel import gettext as _
 
-from docstore import books, database
+from docstore import books
 from docstore.archive import catalogue, records, scheme
 from docstore.errors import DocstoreError, ValidationFailed
-from docstore.extensions import db
 from docstore.models import DISPOSAL_ACTIONS, RETENTIONS
 from docstore.web.archive_forms import CUSTOM
 from docstore.web.common import clearance_names, translate
@@ -22,14 +21,6 @@ VIEWER_ROLES = records.OVERSEER_ROLES
 DOCX_MIME = books.DOCX_MIME
 #: Codes typed in a box: one a line, or separated by commas or semicolons (Chinese ones too).
 CODE_SEPARATORS = re.compile(r"[\s,;，；、]+")
-
-
-def logged(step):
-    """Run `step`, a service that logs a view or a download and commits, in a transaction that takes the write lock
-    at its start (the request's reads so far are ended first: a deferred transaction could not write)."""
-    db.session.commit()
-    with database.writing():
-        return step()
 
 
 def refused(exc: DocstoreError) -> str:

@@ -31,7 +31,6 @@ from docstore.web.archive.common import (
     action_choices,
     bp,
     class_choices,
-    logged,
     retention_choices,
     retention_name,
     retention_of,
@@ -215,7 +214,9 @@ def record_page(record, forms: dict | None = None, status: int = 200):
 @bp.route("/records/<int:record_id>")
 @login_required
 def record(record_id: int):
-    return record_page(logged(lambda: records.view_record(audit_context(), record_id, current_user)))
+    return record_page(
+        database.write_after_reads(lambda: records.view_record(audit_context(), record_id, current_user))
+    )
 
 
 @bp.route("/records/<int:record_id>/files/<int:file_id>")
@@ -223,7 +224,9 @@ def record(record_id: int):
 def record_file(record_id: int, file_id: int):
     record = records.get_record(record_id, current_user)  # 404 for a record the user may not open
     try:
-        row, path = logged(lambda: records.record_file(audit_context(), record_id, file_id, current_user, file_store()))
+        row, path = database.write_after_reads(
+            lambda: records.record_file(audit_context(), record_id, file_id, current_user, file_store())
+        )
     except DocstoreError as exc:
         db.session.rollback()
         if isinstance(exc, NotFound) and record.state == "kept":
