@@ -19,6 +19,7 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, exists, not_, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from docstore import audit, clock, numbering
 from docstore.archive import scheme
@@ -76,19 +77,27 @@ def code_prefix(pattern: str, parts: Mapping[str, str]) -> str:
 
 
 def _replies_filed_with_their_letter():
-    """Return a condition: the document is the reply linked to an incoming document (it is filed with it)."""
-    return exists().where(RoutingItem.reply_document_id == Document.id)
+    """Return a condition: the document is the reply linked to an incoming document that is still to be filed (it
+    will be filed with it). A reply whose letter is void, or was filed before the link, is filed on its own."""
+    letter = aliased(Document)
+    return exists().where(
+        RoutingItem.reply_document_id == Document.id,
+        letter.id == RoutingItem.document_id,
+        letter.status == "registered",
+    )
+
+
+def _issued_or_no_directive():
+    """Return a condition: the document comes from no directive, or from one that is issued."""
+    directive = select(Directive.state).where(Directive.document_id == Document.id).scalar_subquery()
+    return or_(not_(exists().where(Directive.document_id == Document.id)), directive == "issued")
 
 
 def closed_condition():
     """Return the SQL condition "this document is closed and not yet filed"."""
     closed_item = exists().where(RoutingItem.document_id == Document.id, RoutingItem.state == "closed")
-    directive = select(Directive.state).where(Directive.document_id == Document.id).scalar_subquery()
-    not_directive = not_(exists().where(Directive.document_id == Document.id))
     done_outgoing = and_(
-        Document.direction != "incoming",
-        or_(not_directive, directive == "issued"),
-        not_(_replies_filed_with_their_letter()),
+        Document.direction != "incoming", _issued_or_no_directive(), not_(_replies_filed_with_their_letter())
     )
     return and_(
         Document.status == "registered",
@@ -360,11 +369,14 @@ def _file_one(ctx: audit.Context, document: Document, node, effective: scheme.Ef
     prefix = code_prefix(rules.pattern, parts)
     item = numbering.increment_counter(RecordCounter.__table__, prefix=prefix)
     reply = _linked_reply(document)
-    if reply is not None and (
-        reply.status != "registered"
-        or db.session.scalar(select(RecordMember.record_id).where(RecordMember.document_id == reply.id)) is not None
-    ):
-        reply = None  # void, or filed on its own before it was linked: the item only names it
+    ready = select(Document.id).where(
+        Document.id == (reply.id if reply is not None else None),
+        Document.status == "registered",
+        _issued_or_no_directive(),
+        not_(exists().where(RecordMember.document_id == Document.id)),
+    )
+    if reply is not None and (db.session.scalar(ready) is None):
+        reply = None  # void, not yet issued, or filed on its own before it was linked: the item only names it
     captured = capture(document, rules)
     record = Record(
         document_id=document.id,
@@ -478,24 +490,27 @@ def file_batch(
     for start in range(0, len(ids), BATCH_SIZE):
         chunk = ids[start : start + BATCH_SIZE]
         made: list[int] = []
-        for ident in chunk:
-            document = _lock(ident)
-            try:
-                _check_closed(document)
-            except Conflict as exc:
-                report.skipped.append((document.number, exc.msg))
-                continue
-            made.append(_file_one(ctx, document, node, effective, rules).id)
+        skipped = len(report.skipped)
         try:
+            for ident in chunk:
+                document = _lock(ident)
+                try:
+                    _check_closed(document)
+                except Conflict as exc:
+                    report.skipped.append((document.number, exc.msg))
+                    continue
+                made.append(_file_one(ctx, document, node, effective, rules).id)
             db.session.commit()
         except IntegrityError:
             db.session.rollback()  # someone filed one of these meanwhile: file the chunk one by one instead
+            del report.skipped[skipped:]
             made = []
             for ident in chunk:
                 try:
                     made.append(file_document(ctx, ident, class_id, rules).id)
                 except Conflict as exc:
-                    report.skipped.append((str(ident), exc.msg))
+                    number = db.session.scalar(select(Document.number).where(Document.id == ident))
+                    report.skipped.append((number or str(ident), exc.msg))
         report.record_ids += made  # ids only: the committed rows are let go (the session holds them weakly)
         if progress is not None:
             progress(min(start + len(chunk), len(ids)), len(ids))

@@ -105,7 +105,11 @@ def record_file(ctx: audit.Context, record_id: int, file_id: int, viewer: User, 
     """Return a file of a record and where its bytes are, and log the download."""
     record = get_record(record_id, viewer)
     row = db.session.get(RecordFile, file_id)
-    if row is None or row.record_id != record.id:
+    if (
+        row is None
+        or row.record_id != record.id
+        or not registry.can_view(viewer, db.session.get(Document, row.document_id))  # a reply may be classified higher
+    ):
         raise NotFound(Msg(N_("No such file in this record.")))
     if record.state != "kept":
         raise NotFound(
@@ -171,14 +175,15 @@ def annotate(ctx: audit.Context, record_id: int, text: str) -> RecordAnnotation:
 
 
 def events_of(record_id: int, limit: int = 200) -> list[AuditEvent]:
-    """Return the audit events of a record (filing, views, downloads, annotations, holds, disposal), oldest first."""
+    """Return the latest `limit` audit events of a record (filing, views, downloads, annotations, holds, disposal),
+    oldest first: a record read every day still shows its latest hold or disposal."""
     query = (
         select(AuditEvent)
         .where(AuditEvent.object_type == "archive_record", AuditEvent.object_id == str(record_id))
-        .order_by(AuditEvent.seq)
+        .order_by(AuditEvent.seq.desc())
         .limit(limit)
     )
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(query))[::-1]
 
 
 def record_years() -> list[int]:
