@@ -166,6 +166,11 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         "Above this many closed documents, filing a whole year from the archive page runs in the background "
         "(the page shows its progress) instead of within the request.",
     ),
+    "ARCHIVE_TRANSFER_DIR": (
+        "",
+        "Folder where an approved transfer writes its records as a BagIt package for the receiving archive, before "
+        "their files are removed. Empty: instance/transfers.",
+    ),
     "LOG_LEVEL": ("INFO", "Logging level of the application log (DEBUG, INFO, WARNING, ERROR)."),
 }
 

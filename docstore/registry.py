@@ -35,6 +35,7 @@ from docstore.extensions import db, office_timezone
 from docstore.models import (
     CHANNELS,
     DIRECTIONS,
+    FILED_STATUSES,
     URGENCIES,
     Attachment,
     Correspondent,
@@ -522,6 +523,17 @@ def visible_attachment(attachment_id: int, viewer: User) -> Attachment:
     return attachment
 
 
+def _editable(document_id: int) -> Document:
+    """Return the document locked until the transaction ends, or raise if it can no longer change: a filing or a
+    void at the same moment waits, then is seen."""
+    query = select(Document).where(Document.id == document_id).with_for_update()
+    document = db.session.scalar(query.execution_options(populate_existing=True))
+    if document is None:
+        raise NotFound(Msg(N_("No such document.")))
+    _ensure_editable(document)
+    return document
+
+
 def _ensure_editable(document: Document) -> None:
     if document.status == "void":
         raise Conflict(Msg(N_("Number %(number)s is void: it can no longer change."), number=document.number))
@@ -532,7 +544,7 @@ def _ensure_editable(document: Document) -> None:
                 number=document.number,
             )
         )
-    if document.status == "destroyed":
+    if document.status in FILED_STATUSES:
         raise RecordFiled(
             Msg(N_("Number %(number)s was disposed of: only its description remains."), number=document.number)
         )
@@ -550,8 +562,7 @@ def editable_fields(direction: str) -> tuple[str, ...]:
 
 def update_document(ctx: audit.Context, document_id: int, values: dict, timezone: str = "UTC") -> Document:
     """Change the metadata of a registered document; the edit is audited with before and after values."""
-    document = get_document(document_id)
-    _ensure_editable(document)
+    document = _editable(document_id)
     unknown = set(values) - set(editable_fields(document.direction))
     if unknown:
         raise ValidationFailed({name: Msg(N_("This field cannot be changed.")) for name in sorted(unknown)})
@@ -585,8 +596,7 @@ def attach_files(ctx: audit.Context, document_id: int, files: list, policy: Uplo
         raise ValidationFailed({"attachments": Msg(N_("Choose at least one file."))})
     db.session.commit()
     stored = attachments.store_uploads(files, policy, store)
-    document = get_document(document_id)
-    _ensure_editable(document)
+    document = _editable(document_id)
     rows = attachments.add_rows(document, stored, ctx, clock.now())
     audit.record_event(
         ctx,
@@ -607,7 +617,7 @@ def void_document(ctx: audit.Context, document_id: int, reason: str) -> Document
         raise ValidationFailed({"reason": Msg(N_("Say why the number is cancelled."))})
     if len(reason) > 500:
         raise ValidationFailed({"reason": Msg(N_("Use at most %(n)s characters."), n=500)})
-    _ensure_editable(document)
+    document = _editable(document_id)
     document.status = "void"
     document.void_reason = reason
     document.voided_at = clock.now()

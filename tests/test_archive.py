@@ -277,23 +277,26 @@ def test_a_hold_blocks_disposal_until_it_is_released(clerk, sender, store, plan,
     act(holds.release_hold, ctx(archivist), hold.id, "Sentencia firme")
     proposal = act(disposal.propose, ctx(archivist), [record.id], "Fin del plazo", TODAY)
     direct = act(holds.place_hold, ctx(archivist), "Auditoría", record_ids=[record.id])
-    error = refused(RecordOnHold, disposal.approve, ctx(leader), proposal.id, "", store, certificate)
+    error = refused(RecordOnHold, disposal.approve, ctx(leader), proposal.id, "", store, certificate, TODAY)
     assert record.code in str(error)
     assert db.session.get(Record, record.id).state == "kept"
     act(holds.release_hold, ctx(archivist), direct.id, "Terminada")
     refused(Conflict, holds.release_hold, ctx(archivist), direct.id, "Otra vez")
-    approved, failed = act(disposal.approve, ctx(leader), proposal.id, "Conforme", store, certificate)
+    approved, failed = act(disposal.approve, ctx(leader), proposal.id, "Conforme", store, certificate, TODAY)
     assert approved.state == "approved" and failed == []
 
 
-def test_only_another_leader_or_admin_decides_a_disposal(clerk, sender, store, plan, archivist, make_user):
+def test_only_another_leader_administrator_or_archivist_decides_a_disposal(
+    clerk, sender, store, plan, archivist, make_user
+):
     record = filed(clerk, sender, store, archivist, plan.ws)
     expire([record.id])
     boss = make_user("jefa", "archivist", "leader", clearance=3)
     proposal = act(disposal.propose, ctx(boss), [record.id], "Fin del plazo", TODAY)
-    refused(Forbidden, disposal.approve, ctx(archivist), proposal.id, "", store, certificate)
-    refused(Forbidden, disposal.approve, ctx(boss), proposal.id, "", store, certificate)
-    rejected = act(disposal.reject, ctx(make_user("admin", "admin")), proposal.id, "Aún se consulta")
+    refused(Forbidden, disposal.approve, ctx(clerk), proposal.id, "", store, certificate, TODAY)
+    refused(Forbidden, disposal.approve, ctx(boss), proposal.id, "", store, certificate, TODAY)
+    refused(Forbidden, disposal.reject, ctx(boss), proposal.id, "Mejor no")
+    rejected = act(disposal.reject, ctx(archivist), proposal.id, "Aún se consulta")
     assert rejected.state == "rejected"
     assert disposal.expired(TODAY, 1, 10).total == 1  # it may be proposed again
 
@@ -307,7 +310,7 @@ def test_approval_destroys_the_files_keeps_a_residual_entry_and_a_certificate(
     expire([gone.id, shared.id])
     digests = {gone.files[0].sha256, shared.files[0].sha256}
     proposal = act(disposal.propose, ctx(archivist), [gone.id, shared.id], "Plazo cumplido", TODAY)
-    approved, failed = act(disposal.approve, ctx(leader), proposal.id, "Conforme", store, certificate)
+    approved, failed = act(disposal.approve, ctx(leader), proposal.id, "Conforme", store, certificate, TODAY)
     assert failed == []
     assert not store.exists(gone.files[0].sha256)
     assert store.exists(keeper.files[0].sha256)  # still used by a kept record
@@ -325,7 +328,7 @@ def test_approval_destroys_the_files_keeps_a_residual_entry_and_a_certificate(
     )
     with store.open(approved.certificate_sha256) as stream:
         assert stream.read() == f"certificate of {gone.code},{shared.code}".encode()
-    refused(Conflict, disposal.approve, ctx(leader), proposal.id, "", store, certificate)
+    refused(Conflict, disposal.approve, ctx(leader), proposal.id, "", store, certificate, TODAY)
     actions = [
         e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "archive_disposal"))
     ]
@@ -427,3 +430,38 @@ def test_opening_a_filed_document_or_its_file_from_the_register_is_logged_on_the
         ("archive_record.viewed", clerk.id),
         ("archive_record.downloaded", clerk.id),
     ]
+
+
+def test_a_record_in_a_proposal_is_not_appraised_again_until_it_is_decided(clerk, sender, store, plan, archivist):
+    record = filed(clerk, sender, store, archivist, plan.ws)
+    expire([record.id])
+    act(disposal.propose, ctx(archivist), [record.id], "Fin del plazo", TODAY)
+    error = refused(Conflict, disposal.reappraise, ctx(archivist), record.id, "Y", "review", "Valor histórico", TODAY)
+    assert "disposal proposal" in str(error)
+    assert db.session.get(Record, record.id).retention == "D10"
+
+
+def test_an_approved_transfer_writes_the_package_before_the_files_go(
+    app, clerk, sender, store, plan, archivist, leader, tmp_path
+):
+    from docstore.archive import bagit
+
+    record = filed(clerk, sender, store, archivist, plan.kj, content=b"para el archivo central")
+    expire([record.id])
+    proposal = act(disposal.propose, ctx(archivist), [record.id], "Transferencia al archivo central", TODAY)
+    assert proposal.action == "transfer"
+    refused(Conflict, disposal.approve, ctx(leader), proposal.id, "", store, certificate, TODAY)  # no folder given
+    assert store.exists(record.files[0].sha256)
+    folder = tmp_path / "transfers"
+    approved, failed = act(disposal.approve, ctx(leader), proposal.id, "", store, certificate, TODAY, folder)
+    (package,) = folder.iterdir()
+    assert bagit.validate_bag(package).valid and str(package) in approved.package
+    copied = [
+        path
+        for path in (package / "data").rglob("*")
+        if path.is_file() and path.read_bytes() == b"para el archivo central"
+    ]
+    assert len(copied) == 1
+    record = db.session.get(Record, record.id)
+    assert record.state == "transferred" and record.document.status == "transferred" and failed == []
+    assert not store.exists(record.files[0].sha256)

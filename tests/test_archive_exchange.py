@@ -177,7 +177,7 @@ def build_archive(fake_clock, store) -> dict:
 
     proposal = act(disposal.propose, ctx(archivist), [fourth.id], "Plazo cumplido", date(2037, 1, 2))
     fake_clock.advance(days=1)
-    act(disposal.approve, ctx(leader), proposal.id, "Conforme", store, lambda _d, _r: b"certificate")
+    act(disposal.approve, ctx(leader), proposal.id, "Conforme", store, lambda _d, _r: b"certificate", date(2037, 1, 2))
     return {"team": team, "plan": plan, "records": [first, second, third, fourth], "reply": reply}
 
 

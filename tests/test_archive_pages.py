@@ -355,8 +355,12 @@ def test_a_disposal_is_proposed_approved_by_another_person_and_gives_a_word_cert
     )
     assert "Disposal no. 1 is proposed" in text_of(proposed)
     decision = db.session.scalar(select(Disposal))
-    refused = archivist.post(f"/archive/disposal/{decision.id}/decide", data={"decision": "approve"})
-    assert refused.status_code == 403  # an archivist is not among those who decide
+    refused = archivist.post(
+        f"/archive/disposal/{decision.id}/decide", data={"decision": "approve"}, follow_redirects=True
+    )
+    assert "The person who proposed a disposal cannot approve or reject it." in text_of(refused)
+    db.session.refresh(decision)
+    assert decision.state == "proposed"  # the proposer does not decide
 
     leader = browse(office.leader)
     page = text_of(leader.get(f"/archive/disposal/{decision.id}"))

@@ -36,7 +36,6 @@ from docstore.api.common import (
 from docstore.api.routing import _listed_document, person_json
 from docstore.archive import catalogue, disposal, exchange, filing, fixity, holds, records, scheme
 from docstore.errors import N_, Msg, RecordFiled, ValidationFailed
-from docstore.extensions import db
 from docstore.messages import clearance_names, translate
 from docstore.models import (
     DISPOSAL_ACTIONS,
@@ -86,14 +85,6 @@ def _openable(rows: list[Record]) -> set[int]:
     """Return the ids of those of `rows` whose document the caller may open, in one query."""
     visible = registry.visible_ids(g.api_user, [row.document_id for row in rows])
     return {row.id for row in rows if row.document_id in visible}
-
-
-def _logged(step):
-    """Run `step` (a service that logs a view or a download and commits) in a transaction of its own that takes the
-    write lock from its start: a GET reads in a deferred transaction, which could not write once another had."""
-    db.session.commit()
-    with database.writing():
-        return step()
 
 
 # --- labels of the Word and Excel files ------------------------------------------------------------------------
@@ -234,6 +225,7 @@ def disposal_json(decision: Disposal, with_records: bool = True) -> dict:
         "decided_at": _json_value(decision.decided_at),
         "decided_by": person_json(decision.decided_by),
         "decision_note": decision.decision_note,
+        "package": decision.package or None,
         "certificate_url": (
             url_for("api.disposal_certificate", disposal_id=decision.id) if decision.certificate_sha256 else None
         ),
@@ -384,7 +376,7 @@ def list_archive_records():
 @bp.get("/archive/records/<int:record_id>")
 @authenticated()
 def get_archive_record(record_id: int):
-    record = _logged(lambda: records.view_record(_ctx(), record_id, g.api_user))
+    record = database.write_after_reads(lambda: records.view_record(_ctx(), record_id, g.api_user))
     return jsonify(record_json(record))
 
 
@@ -410,7 +402,9 @@ def delete_archive_record(record_id: int):
 @bp.get("/archive/records/<int:record_id>/files/<int:file_id>")
 @authenticated()
 def archive_record_file(record_id: int, file_id: int):
-    row, path = _logged(lambda: records.record_file(_ctx(), record_id, file_id, g.api_user, _file_store()))
+    row, path = database.write_after_reads(
+        lambda: records.record_file(_ctx(), record_id, file_id, g.api_user, _file_store())
+    )
     return send_file(
         path, mimetype=row.mime, as_attachment=True, download_name=row.filename, conditional=True, etag=row.sha256
     )
@@ -527,7 +521,9 @@ def _certificate(decision: Disposal, rows: list[Record]) -> bytes:
 def approve_disposal(disposal_id: int):
     disposal.get_disposal(disposal_id)
     data = _body(("note",))
-    decision, failed = disposal.approve(_ctx(), disposal_id, data.get("note") or "", _file_store(), _certificate)
+    folder = disposal.transfer_dir(current_app.config, current_app.instance_path)
+    note = data.get("note") or ""
+    decision, failed = disposal.approve(_ctx(), disposal_id, note, _file_store(), _certificate, _today(), folder)
     return jsonify(disposal_json(decision) | {"files_not_removed": failed})
 
 

@@ -236,6 +236,10 @@ def archive_schemas() -> dict:
                 "decided_at": MAYBE_INSTANT,
                 "decided_by": PERSON,
                 "decision_note": {"type": "string"},
+                "package": {
+                    "type": ["string", "null"],
+                    "description": "A transfer's BagIt package: where it was written, and its External-Identifier",
+                },
                 "certificate_url": {"type": ["string", "null"], "description": "Its Word certificate, once approved"},
                 "url": {"type": "string"},
                 "records": {"type": "array", "items": _ref("RecordSummary"), "description": "Not in lists"},

@@ -12,7 +12,7 @@ destroyed: they are appraised again (`reappraise`), which gives them a new reten
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -35,8 +35,9 @@ from docstore.models import (
 )
 from docstore.pagination import Page, fetch, paginate
 
-#: Roles that may approve or reject a disposal (never the person who proposed it).
-APPROVER_ROLES = ("leader", "admin")
+#: Roles that may approve or reject a disposal (never the person who proposed it): a leader, an administrator, or
+#: another archivist.
+APPROVER_ROLES = ("leader", "admin", "archivist")
 REASON_LIMIT = 500
 
 
@@ -127,7 +128,9 @@ def propose(ctx: audit.Context, record_ids: Iterable[int], reason: str, today: d
             raise Conflict(Msg(N_("%(code)s is to be reviewed, not disposed of: appraise it again."), code=record.code))
     actions = {record.disposal_action for record in rows}
     if len(actions) > 1:
-        raise ValidationFailed({"record_ids": Msg(N_("Propose records to destroy and records to transfer separately."))})
+        raise ValidationFailed(
+            {"record_ids": Msg(N_("Propose records to destroy and records to transfer separately."))}
+        )
     _check_not_held(wanted)
     busy = db.session.scalars(select(Record.code).where(Record.id.in_(wanted), _in_open_proposal()))
     busy = list(busy)
@@ -155,7 +158,7 @@ def propose(ctx: audit.Context, record_ids: Iterable[int], reason: str, today: d
 def _decidable(ctx: audit.Context, disposal_id: int) -> Disposal:
     person = acting_user(ctx)
     if not person.has_role(*APPROVER_ROLES):
-        raise Forbidden(Msg(N_("Only a leader or an administrator decides on a disposal.")))
+        raise Forbidden(Msg(N_("Only a leader, an administrator or an archivist decides on a disposal.")))
     disposal = db.session.scalar(select(Disposal).where(Disposal.id == disposal_id).with_for_update())
     if disposal is None:
         get_disposal(disposal_id)
@@ -194,21 +197,42 @@ def approve(
     note: str,
     store,
     certificate: Callable[[Disposal, list[Record]], bytes],
+    today: date,
+    transfer_dir: Path | None = None,
 ) -> tuple[Disposal, list[str]]:
     """Approve a proposal and carry it out; return it and the stored files that could not be removed.
 
-    `certificate(disposal, records)` draws the certificate (a Word file), which is stored with the decision.
+    `certificate(disposal, records)` draws the certificate (a Word file), which is stored with the decision. A
+    transfer first writes the records as a BagIt package under `transfer_dir` for the receiving archive (its place
+    and identifier are kept on the disposal); only then are the files removed here.
     """
     note = (note or "").strip()[:REASON_LIMIT]
     disposal = _decidable(ctx, disposal_id)
-    records = records_of(disposal.id)
+    records = list(
+        db.session.scalars(
+            select(Record)
+            .join(DisposalItem, DisposalItem.record_id == Record.id)
+            .where(DisposalItem.disposal_id == disposal.id)
+            .order_by(Record.year, Record.prefix, Record.item)
+            .with_for_update()  # a hold or a new appraisal of these records waits for the decision
+        )
+    )
     _check_not_held([record.id for record in records])
     now = clock.now()
     state = "destroyed" if disposal.action == "destroy" else "transferred"
-    digests: set[str] = set()
     for record in records:
         if record.state != "kept":
             raise Conflict(Msg(N_("%(code)s was disposed of already."), code=record.code))
+        if record.due_on is None or record.due_on > today or record.disposal_action != disposal.action:
+            raise Conflict(
+                Msg(
+                    N_("%(code)s was appraised again since the proposal: reject it and propose anew."), code=record.code
+                )
+            )
+    if disposal.action == "transfer":
+        disposal.package = _transfer_package(disposal, records, store, transfer_dir, today)
+    digests: set[str] = set()
+    for record in records:
         members = list(db.session.scalars(select(RecordMember.document_id).where(RecordMember.record_id == record.id)))
         digests |= {row.sha256 for row in record.files}
         attachment_ids = select(Attachment.id).where(Attachment.document_id.in_(members))
@@ -216,7 +240,7 @@ def approve(
         db.session.execute(delete(AttachmentText).where(AttachmentText.attachment_id.in_(attachment_ids)))
         db.session.execute(delete(Attachment).where(Attachment.document_id.in_(members)))
         for document in db.session.scalars(select(Document).where(Document.id.in_(members))):
-            document.status = "destroyed"
+            document.status = state
             document.updated_at = now
         record.state = state
         record.disposal_id = disposal.id
@@ -253,6 +277,24 @@ def approve(
     return disposal, failed
 
 
+def transfer_dir(config: Mapping, instance_path: str | Path) -> Path:
+    """Return the folder of transfer packages: ARCHIVE_TRANSFER_DIR, or `transfers` in the instance folder."""
+    return Path(config["ARCHIVE_TRANSFER_DIR"] or Path(instance_path) / "transfers")
+
+
+def _transfer_package(disposal: Disposal, records: list[Record], store, transfer_dir: Path | None, today: date) -> str:
+    """Write the records of a transfer as a BagIt package under `transfer_dir`; return where, and its identifier."""
+    from docstore.archive import exchange
+
+    if transfer_dir is None:
+        raise Conflict(Msg(N_("No folder is set for transfer packages (ARCHIVE_TRANSFER_DIR).")))
+    target = Path(transfer_dir) / f"disposal-{disposal.id}-{today:%Y%m%d}"
+    report = exchange.export_records(
+        [record.id for record in records], target, store, organisation=exchange.default_organisation()
+    )
+    return f"{report.path} ({report.external_identifier})"
+
+
 def reappraise(ctx: audit.Context, record_id: int, retention: str, action: str, reason: str, today: date) -> Record:
     """Give a record a new retention, counted from today, and the action at its end (its content does not change).
 
@@ -265,9 +307,11 @@ def reappraise(ctx: audit.Context, record_id: int, retention: str, action: str, 
         raise ValidationFailed({"retention": Msg(N_("Choose Y, D30, D10, or a custom period such as D5."))})
     record = db.session.scalar(select(Record).where(Record.id == record_id).with_for_update())
     if record is None:
-        raise ValidationFailed({"record_id": Msg(N_("No such record."))})
+        raise NotFound(Msg(N_("No such record.")))
     if record.state != "kept":
         raise Conflict(Msg(N_("%(code)s was disposed of already."), code=record.code))
+    if db.session.scalar(select(Record.id).where(Record.id == record.id, _in_open_proposal())) is not None:
+        raise Conflict(Msg(N_("%(code)s is in a disposal proposal: have it decided first."), code=record.code))
     years = scheme.retention_years(retention)
     before = {
         "retention": record.retention,

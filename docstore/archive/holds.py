@@ -37,7 +37,13 @@ def place_hold(ctx: audit.Context, reason: str, record_ids: Iterable[int] = (), 
         raise ValidationFailed({"record_ids": Msg(N_("Choose the records or the class to hold."))})
     if class_id is not None:
         scheme.get_class(class_id)
-    found = set(db.session.scalars(select(Record.id).where(Record.id.in_(wanted), Record.state == "kept")))
+    # the records are locked until the hold is in: a disposal being approved at the same moment waits, then sees it
+    found = set(
+        db.session.scalars(select(Record.id).where(Record.id.in_(wanted), Record.state == "kept").with_for_update())
+    )
+    if class_id is not None:
+        covered = select(Record.id).where(Record.class_id.in_(scheme.descendants(class_id)), Record.state == "kept")
+        db.session.execute(covered.with_for_update()).all()
     if set(wanted) - found:
         raise ValidationFailed({"record_ids": Msg(N_("Only records still kept can be held."))})
     hold = Hold(reason=reason, class_id=class_id, placed_by_id=ctx.actor_id, placed_at=clock.now())

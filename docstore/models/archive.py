@@ -243,6 +243,8 @@ class Disposal(db.Model):
     #: The destruction (or transfer) certificate, a Word file in the file store.
     certificate_sha256: Mapped[str] = mapped_column(String(64), default="")
     certificate_size: Mapped[int] = mapped_column(Integer, default=0)
+    #: Where a transfer's BagIt package was written, and its External-Identifier.
+    package: Mapped[str] = mapped_column(String(500), default="")
 
     proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

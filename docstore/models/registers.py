@@ -49,7 +49,11 @@ STATUSES: dict[str, str] = {
     "void": N_("Void"),
     "archived": N_("Archived"),
     "destroyed": N_("Destroyed"),
+    "transferred": N_("Transferred"),
 }
+
+#: The statuses of a document filed in the archive (kept, or the residual entry of a disposal): it never changes.
+FILED_STATUSES = ("archived", "destroyed", "transferred")
 
 #: What became of an attachment's text extraction.
 EXTRACTION_STATES: dict[str, str] = {

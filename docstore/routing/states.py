@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from docstore import audit, clock, notifications, workdays
 from docstore.errors import N_, Conflict, Msg, NotFound, RecordFiled, ValidationFailed
 from docstore.extensions import db
-from docstore.models import ITEM_STATES, TASK_STATES, Document, RoutingItem, RoutingStep, Task, User
+from docstore.models import FILED_STATUSES, ITEM_STATES, TASK_STATES, Document, RoutingItem, RoutingStep, Task, User
 from docstore.routing.permissions import _calendar
 
 TEXT_LIMIT = 10_000
@@ -68,6 +68,10 @@ def _incoming(document_id: int) -> Document:
         raise NotFound(Msg(N_("No such document.")))
     if document.direction != "incoming":
         raise Conflict(Msg(N_("Only incoming documents are received and routed.")))
+    if document.status in FILED_STATUSES:
+        raise RecordFiled(
+            Msg(N_("Number %(number)s is filed in the archive: its handling is over."), number=document.number)
+        )
     if document.status != "registered":
         raise Conflict(Msg(N_("Number %(number)s is void: it cannot be routed."), number=document.number))
     return document
@@ -113,7 +117,7 @@ def _move(
     """
     allowed = tuple(allowed)
     current = _lock_item(item)
-    if item.document.status in ("archived", "destroyed"):
+    if item.document.status in FILED_STATUSES:
         raise RecordFiled(
             Msg(N_("Number %(number)s is filed in the archive: its handling is over."), number=item.document.number)
         )

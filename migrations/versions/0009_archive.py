@@ -92,6 +92,7 @@ def upgrade():
         sa.Column("decision_note", sa.String(length=500), nullable=False),
         sa.Column("certificate_sha256", sa.String(length=64), nullable=False),
         sa.Column("certificate_size", sa.Integer(), nullable=False),
+        sa.Column("package", sa.String(length=500), nullable=False),
         sa.CheckConstraint("action IN ('destroy', 'transfer')", name=op.f("ck_archive_disposal_action_known")),
         sa.CheckConstraint(
             "state IN ('proposed', 'approved', 'rejected')", name=op.f("ck_archive_disposal_state_known")

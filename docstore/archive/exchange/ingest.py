@@ -586,7 +586,7 @@ class _Importer:
         if node.level == "fonds":
             raise ValueError("records are filed in classes, not in a fonds")
         state = meta["state"]
-        status = "archived" if state == "kept" else "destroyed"
+        status = "archived" if state == "kept" else state
         documents: dict[str, Document] = {}
         main: Document | None = None
         for fields in meta["documents"]:

@@ -159,7 +159,13 @@ def decide(disposal_id: int):
             with database.writing():
                 if approve:
                     decision, failed = disposal.approve(
-                        audit_context(), disposal_id, form.note.data or "", file_store(), _certificate
+                        audit_context(),
+                        disposal_id,
+                        form.note.data or "",
+                        file_store(),
+                        _certificate,
+                        office_today(),
+                        disposal.transfer_dir(current_app.config, current_app.instance_path),
                     )
                 else:
                     decision, failed = disposal.reject(audit_context(), disposal_id, form.note.data or ""), []
