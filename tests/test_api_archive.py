@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from docstore import audit, clock, registry
 from docstore.archive import bagit, fixity
@@ -658,6 +658,32 @@ def test_an_export_names_what_it_cannot_find_and_is_kept_for_archivists(client, 
     refused(client, office, "leader", "POST", "/archive/exports", {"year": YEAR}, 403, "forbidden")
 
 
+def test_a_package_sent_back_to_the_instance_it_came_from_is_refused_whole(client, office, tmp_path):
+    record = filed(client, office, closed(office, title="Presupuesto", content=b"Carta uno"))
+    response = client.post(f"{API}/archive/exports", json={"codes": [record["code"]]}, headers=office.auth["archivist"])
+    package = response.data
+    response.close()
+    missing = client.post(f"{API}/archive/imports", data={}, headers=office.auth["archivist"])
+    assert_error(missing, 422, "validation_failed")
+    before = db.session.scalar(select(func.count()).select_from(Record))
+    again = client.post(
+        f"{API}/archive/imports",
+        data={"file": (io.BytesIO(package), "records.tar")},
+        headers=office.auth["archivist"],
+        content_type="multipart/form-data",
+    )
+    error = assert_error(again, 409, "conflict")
+    assert record["code"] in error["message"]  # the refusal names the code that exists
+    assert db.session.scalar(select(func.count()).select_from(Record)) == before
+    forbidden = client.post(
+        f"{API}/archive/imports",
+        data={"file": (io.BytesIO(package), "records.tar")},
+        headers=office.auth["leader"],
+        content_type="multipart/form-data",
+    )
+    assert_error(forbidden, 403, "forbidden")
+
+
 # --- the OpenAPI description -------------------------------------------------------------------------------------
 
 
@@ -667,7 +693,7 @@ def test_openapi_describes_every_archive_operation_and_its_body(client, office):
     archive = {
         (path, method) for path, operations in paths.items() if path.startswith("/archive/") for method in operations
     }
-    assert len(archive) == 27
+    assert len(archive) == 28
     bodies = {
         ("/archive/classes", "post"): "ArchiveClassInput",
         ("/archive/classes/{class_id}", "patch"): "ArchiveClassChanges",

@@ -485,7 +485,10 @@ def list_documents():
 @bp.get("/documents/<int:document_id>")
 @authenticated()
 def get_document(document_id: int):
-    return jsonify(document_json(registry.get_document(document_id, viewer=g.api_user)))
+    document = registry.get_document(document_id, viewer=g.api_user)
+    if document.status == "archived":  # reading a filed document is logged on its record, as on its page
+        database.write_after_reads(lambda: records.note_document_view(_ctx(), document))
+    return jsonify(document_json(document))
 
 
 @bp.patch("/documents/<int:document_id>")

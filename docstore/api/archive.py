@@ -636,3 +636,32 @@ def export_archive_records():
         # The open tar stays readable until the response closes it; nothing is left behind if the client goes away.
         shutil.rmtree(work, ignore_errors=True)
     return send_file(stream, mimetype="application/x-tar", as_attachment=True, download_name=f"{name}.tar")
+
+
+@bp.post("/archive/imports")
+@authenticated(*KEEPERS)
+def import_archive_package():
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationFailed({"file": Msg(N_("Send the package as a .tar file in the part “file”."))})
+    work = Path(tempfile.mkdtemp(prefix="docstore-import-"))
+    try:
+        package = work / "package.tar"
+        upload.save(package)
+        report = database.write_after_reads(
+            lambda: exchange.import_package(package, _file_store(), _ctx(), work_dir=work)
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return jsonify(
+        {
+            "records": report.records,
+            "documents": report.documents,
+            "files": report.files,
+            "bytes": report.bytes,
+            "created": report.created,
+            "unknown_users": report.unknown_users,
+            "external_identifier": report.external_identifier,
+            "bagging_date": report.bagging_date,
+        }
+    ), 201

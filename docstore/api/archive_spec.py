@@ -577,4 +577,42 @@ def archive_paths() -> dict:
                 tag=tag,
             ),
         },
+        "/archive/imports": {"post": _import_operation(tag)},
     }
+
+
+def _import_operation(tag: str) -> dict:
+    """Return the operation that imports a BagIt package sent as a .tar (multipart, part "file")."""
+    imported = {
+        "type": "object",
+        "properties": {
+            "records": {"type": "array", "items": {"type": "string"}, "description": "The codes of the records"},
+            "documents": {"type": "integer"},
+            "files": {"type": "integer"},
+            "bytes": {"type": "integer"},
+            "created": {"type": "object", "description": "What was created, by kind: classes, series, departments…"},
+            "unknown_users": {"type": "array", "items": {"type": "string"}},
+            "external_identifier": {"type": "string"},
+            "bagging_date": {"type": "string"},
+        },
+    }
+    operation = _op(
+        "Import a BagIt package (a .tar) whole or not at all; codes or numbers that exist refuse it",
+        {"description": "Imported", "content": {"application/json": {"schema": imported}}},
+        role=KEEPERS,
+        status="201",
+        tag=tag,
+    )
+    operation["requestBody"] = {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary", "description": "The package"}},
+                }
+            }
+        },
+    }
+    return operation

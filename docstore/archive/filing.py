@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, exists, not_, or_, select
+from sqlalchemy import and_, exists, func, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -27,6 +27,7 @@ from docstore.errors import N_, Conflict, Msg, NotFound, ValidationFailed
 from docstore.extensions import db
 from docstore.models import (
     Directive,
+    DirectiveRecipient,
     DirectiveStep,
     Document,
     Instruction,
@@ -38,6 +39,7 @@ from docstore.models import (
     User,
 )
 from docstore.pagination import Page, paginate
+from docstore.routing import history
 
 #: Documents filed per transaction in a batch (each record is whole in its transaction; progress is reported per batch).
 BATCH_SIZE = 100
@@ -124,8 +126,6 @@ def closed_ids(year: int | None) -> list[int]:
 
 def closed_years() -> list[tuple[int, int]]:
     """Return (year, count) of the closed documents not yet filed, newest year first."""
-    from sqlalchemy import func
-
     query = (
         select(Document.year, func.count())
         .where(closed_condition())
@@ -226,8 +226,6 @@ def _catalogue(document: Document, rules: FilingRules, pages: int | None) -> dic
 
 def _timeline(document: Document) -> tuple[list[dict], list[dict]]:
     """Return the instructions and the timeline of a document's handling (routing, or its directive's steps)."""
-    from docstore.routing import history
-
     item = db.session.scalar(select(RoutingItem).where(RoutingItem.document_id == document.id))
     instructions: list[dict] = []
     timeline: list[dict] = []
@@ -273,8 +271,6 @@ def _linked_reply(document: Document) -> Document | None:
 
 def _replies(document: Document, reply: Document | None) -> list[dict]:
     """Return the replies linked to `document`: its own reply, or the replies to the directive it issued."""
-    from docstore.models import DirectiveRecipient
-
     found = [reply] if reply is not None else []
     if document.direction != "incoming":
         query = (
