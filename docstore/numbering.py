@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 
 from docstore.errors import N_, Msg, ValidationFailed
@@ -114,11 +115,24 @@ def increment_counter(counter_table, **key) -> int:
     One statement inserts or increments, so the row stays locked until the transaction ends: two writers take
     consecutive values, and a rollback gives the value back.
     """
+    statement = _upsert(counter_table, key, 1, counter_table.c.last_value + 1)
+    return db.session.execute(statement.returning(counter_table.c.last_value)).scalar_one()
+
+
+def raise_counter(counter_table, value: int, **key) -> None:
+    """Set the counter of `counter_table` at the primary `key` to at least `value`, creating it (an import moves the
+    counters past the numbers it brings, so the next number taken follows them)."""
+    dialect = db.session.get_bind().dialect.name
+    highest = func.max if dialect == "sqlite" else func.greatest  # SQLite's two-argument max() is the greatest
+    db.session.execute(_upsert(counter_table, key, value, highest(counter_table.c.last_value, value)))
+
+
+def _upsert(counter_table, key: dict, value: int, on_conflict):
+    """Return the statement that inserts the counter at `key` with `value`, or sets it to `on_conflict`."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(counter_table).values(**key, last_value=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[counter_table.c[name] for name in key],
-        set_={"last_value": counter_table.c.last_value + 1},
-    ).returning(counter_table.c.last_value)
-    return db.session.execute(statement).scalar_one()
+    return (
+        insert(counter_table)
+        .values(**key, last_value=value)
+        .on_conflict_do_update(index_elements=[counter_table.c[name] for name in key], set_={"last_value": on_conflict})
+    )

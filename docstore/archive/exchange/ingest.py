@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 import storage
@@ -684,25 +683,9 @@ class _Importer:
     def raise_counters(self) -> None:
         """Raise the registers' yearly counters and the archive's item counters past the imported numbers."""
         for (series_id, year), seq in sorted(self.counters.items()):
-            _raise_counter(SeriesCounter.__table__, seq, series_id=series_id, year=year)
+            numbering.raise_counter(SeriesCounter.__table__, seq, series_id=series_id, year=year)
         for prefix, item in sorted(self.survey.prefixes.items()):
-            _raise_counter(RecordCounter.__table__, item, prefix=prefix)
-
-
-def _raise_counter(table, value: int, **key) -> None:
-    """Set the counter of `table` at `key` to at least `value`, creating it (one statement, as numbering does)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(**key, last_value=value)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c[name] for name in key],
-        set_={
-            "last_value": func.max(table.c.last_value, value)
-            if dialect == "sqlite"
-            else func.greatest(table.c.last_value, value)
-        },
-    )
-    db.session.execute(statement)
+            numbering.raise_counter(RecordCounter.__table__, item, prefix=prefix)
 
 
 def _pattern_for(entry: dict, department: Department | None, sequences: list[tuple[int, int, str]]) -> str:
