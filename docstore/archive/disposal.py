@@ -38,7 +38,6 @@ from docstore.pagination import Page, fetch, paginate
 #: Roles that may approve or reject a disposal (never the person who proposed it): a leader, an administrator, or
 #: another archivist.
 APPROVER_ROLES = ("leader", "admin", "archivist")
-REASON_LIMIT = 500
 
 
 def get_disposal(disposal_id: int) -> Disposal:
@@ -92,13 +91,6 @@ def records_of(disposal_id: int) -> list[Record]:
     return list(db.session.scalars(query))
 
 
-def _reason(text: str, field: str) -> str:
-    text = (text or "").strip()
-    if not text or len(text) > REASON_LIMIT:
-        raise ValidationFailed({field: Msg(N_("Give the reason (up to %(limit)s characters)."), limit=REASON_LIMIT)})
-    return text
-
-
 def _check_not_held(record_ids: Iterable[int]) -> None:
     held = holds.held_ids(record_ids)
     if held:
@@ -112,7 +104,7 @@ def _check_not_held(record_ids: Iterable[int]) -> None:
 
 def propose(ctx: audit.Context, record_ids: Iterable[int], reason: str, today: date) -> Disposal:
     """Propose the disposal of records whose retention has ended; return the proposal, awaiting approval."""
-    reason = _reason(reason, "reason")
+    reason = holds.check_reason(reason, "reason")
     wanted = sorted(set(record_ids))
     if not wanted:
         raise ValidationFailed({"record_ids": Msg(N_("Choose the records to dispose of."))})
@@ -161,7 +153,7 @@ def _decidable(ctx: audit.Context, disposal_id: int) -> Disposal:
         raise Forbidden(Msg(N_("Only a leader, an administrator or an archivist decides on a disposal.")))
     disposal = db.session.scalar(select(Disposal).where(Disposal.id == disposal_id).with_for_update())
     if disposal is None:
-        get_disposal(disposal_id)
+        raise NotFound(Msg(N_("No such disposal.")))
     if disposal.state != "proposed":
         raise Conflict(Msg(N_("This disposal was decided already.")))
     if disposal.proposed_by_id == person.id:
@@ -171,7 +163,7 @@ def _decidable(ctx: audit.Context, disposal_id: int) -> Disposal:
 
 def reject(ctx: audit.Context, disposal_id: int, note: str) -> Disposal:
     """Reject a proposal: its records stay as they are and may be proposed again."""
-    note = _reason(note, "note")
+    note = holds.check_reason(note, "note")
     disposal = _decidable(ctx, disposal_id)
     disposal.state = "rejected"
     disposal.decided_at = clock.now()
@@ -206,7 +198,7 @@ def approve(
     transfer first writes the records as a BagIt package under `transfer_dir` for the receiving archive (its place
     and identifier are kept on the disposal); only then are the files removed here.
     """
-    note = (note or "").strip()[:REASON_LIMIT]
+    note = (note or "").strip()[: holds.REASON_LIMIT]
     disposal = _decidable(ctx, disposal_id)
     records = list(
         db.session.scalars(
@@ -300,7 +292,7 @@ def reappraise(ctx: audit.Context, record_id: int, retention: str, action: str, 
 
     This is what reviewing a record means; the change is audited with the reason.
     """
-    reason = _reason(reason, "reason")
+    reason = holds.check_reason(reason, "reason")
     if action not in ("destroy", "transfer", "review"):
         raise ValidationFailed({"action": Msg(N_("Choose destroy, transfer or review."))})
     if not scheme.retention_valid(retention):

@@ -9,7 +9,7 @@ from sqlalchemy import exists, or_, select
 
 from docstore import audit, clock
 from docstore.archive import scheme
-from docstore.errors import N_, Conflict, Msg, ValidationFailed
+from docstore.errors import N_, Conflict, Msg, NotFound, ValidationFailed
 from docstore.extensions import db
 from docstore.models import Hold, HoldRecord, Record
 from docstore.pagination import fetch
@@ -17,7 +17,9 @@ from docstore.pagination import fetch
 REASON_LIMIT = 500
 
 
-def _reason(text: str, field: str = "reason") -> str:
+def check_reason(text: str, field: str = "reason") -> str:
+    """Return the reason given for a hold, a release or a disposal, stripped; raise ValidationFailed on `field` if
+    it is empty or longer than REASON_LIMIT."""
     text = (text or "").strip()
     if not text or len(text) > REASON_LIMIT:
         raise ValidationFailed({field: Msg(N_("Give the reason (up to %(limit)s characters)."), limit=REASON_LIMIT)})
@@ -31,7 +33,7 @@ def get_hold(hold_id: int) -> Hold:
 
 def place_hold(ctx: audit.Context, reason: str, record_ids: Iterable[int] = (), class_id: int | None = None) -> Hold:
     """Place a hold on records, or on a whole class (with its sub-classes); return it."""
-    reason = _reason(reason)
+    reason = check_reason(reason)
     wanted = sorted(set(record_ids))
     if not wanted and class_id is None:
         raise ValidationFailed({"record_ids": Msg(N_("Choose the records or the class to hold."))})
@@ -67,10 +69,10 @@ def place_hold(ctx: audit.Context, reason: str, record_ids: Iterable[int] = (), 
 
 def release_hold(ctx: audit.Context, hold_id: int, reason: str) -> Hold:
     """Release a hold in force, with the reason."""
-    reason = _reason(reason, "release_reason")
+    reason = check_reason(reason, "release_reason")
     hold = db.session.scalar(select(Hold).where(Hold.id == hold_id).with_for_update())
     if hold is None:
-        get_hold(hold_id)
+        raise NotFound(Msg(N_("No such hold.")))
     if hold.released_at is not None:
         raise Conflict(Msg(N_("This hold was released already.")))
     hold.released_at = clock.now()
